@@ -1,0 +1,95 @@
+"""Portal texts, Norwegian (bokmål) as in Altinn, with English."""
+
+from __future__ import annotations
+
+LANGUAGES = ("nb", "en")
+
+TEXTS: dict[str, dict[str, str]] = {
+    "nb": {
+        "title": "Systemtilgang",
+        "login_title": "Logg inn (utviklingsmodus)",
+        "login_intro": "Velg personen du vil logge inn som.",
+        "login_button": "Logg inn som",
+        "request_heading": "Godkjenn systemtilgang",
+        "agent_heading": "Godkjenn systemtilgang for klienter",
+        "request_intro": "{vendor} ønsker tilgang til {party} gjennom systemet {system}.",
+        "integration": "Integrasjon",
+        "vendor": "Leverandør",
+        "system": "System",
+        "party": "Virksomhet",
+        "rights": "Rettigheter",
+        "packages": "Tilgangspakker",
+        "approve": "Godkjenn",
+        "reject": "Avvis",
+        "status_New": "Ny forespørsel",
+        "status_Accepted": "Denne forespørselen er allerede godkjent.",
+        "status_Rejected": "Denne forespørselen er allerede avvist.",
+        "status_Timedout": "Denne forespørselen er utløpt.",
+        "status_Withdrawn": "Denne forespørselen er trukket tilbake av leverandøren.",
+        "escalate_warning": (
+            "Du mangler nødvendig fullmakt for å godkjenne denne forespørselen. "
+            "Vil du sende forespørselen videre til tilgangsstyrer?"
+        ),
+        "escalate_button": "Ja, send videre",
+        "close_logout": "Lukk og logg ut",
+        "escalated_done": (
+            "Forespørselen er videresendt. "
+            "Tilgangsstyrer i virksomheten skal nå ha fått forespørselen i Altinn."
+        ),
+        "already_escalated": "Denne forespørselen er allerede videresendt.",
+        "finish": "Avslutt",
+        "missing": "Du mangler",
+        "forbidden_title": "Ingen tilgang",
+        "forbidden": "Du har ikke tilstrekkelige fullmakter for denne virksomheten.",
+        "not_found": "Fant ikke forespørselen.",
+        "logged_out": "Du er nå logget ut.",
+        "logout": "Logg ut",
+        "error_title": "Noe gikk galt",
+        "language": "English",
+    },
+    "en": {
+        "title": "System access",
+        "login_title": "Log in (development mode)",
+        "login_intro": "Choose the person to log in as.",
+        "login_button": "Log in as",
+        "request_heading": "Approve system access",
+        "agent_heading": "Approve system access for clients",
+        "request_intro": "{vendor} asks for access to {party} through the system {system}.",
+        "integration": "Integration",
+        "vendor": "Vendor",
+        "system": "System",
+        "party": "Organisation",
+        "rights": "Rights",
+        "packages": "Access packages",
+        "approve": "Approve",
+        "reject": "Reject",
+        "status_New": "New request",
+        "status_Accepted": "This request has already been approved.",
+        "status_Rejected": "This request has already been rejected.",
+        "status_Timedout": "This request has expired.",
+        "status_Withdrawn": "This request was withdrawn by the vendor.",
+        "escalate_warning": (
+            "You lack the authorisation needed to approve this request. "
+            "Do you want to forward the request to an access manager?"
+        ),
+        "escalate_button": "Yes, forward",
+        "close_logout": "Close and log out",
+        "escalated_done": (
+            "The request has been forwarded. The organisation's access managers have received it."
+        ),
+        "already_escalated": "This request has already been forwarded.",
+        "finish": "Finish",
+        "missing": "You lack",
+        "forbidden_title": "No access",
+        "forbidden": "You do not have sufficient authorisation for this organisation.",
+        "not_found": "The request was not found.",
+        "logged_out": "You are now logged out.",
+        "logout": "Log out",
+        "error_title": "Something went wrong",
+        "language": "Norsk",
+    },
+}
+
+
+def texts_for(lang: str) -> dict[str, str]:
+    return TEXTS.get(lang, TEXTS["nb"])

@@ -1,0 +1,55 @@
+"""Kafka handlers: keep the vendor's view of each request current from outcome events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from faststream.kafka import KafkaBroker
+from faststream.middlewares import AckPolicy
+
+from shared import events as ev
+from shared import topics
+from shared.kafka import CONSUMER_CONFIG
+
+from .store import IntakeStore
+
+
+def register_consumers(broker: KafkaBroker, store: IntakeStore, group_id: str) -> None:
+    def options(topic: topics.Topic) -> dict[str, Any]:
+        # A group per topic, so one subscriber joining does not rebalance the others.
+        return {
+            "group_id": f"{group_id}.{topic.name}",
+            "ack_policy": AckPolicy.NACK_ON_ERROR,
+            **CONSUMER_CONFIG,
+        }
+
+    @broker.subscriber(topics.ACCESS_CREATED.name, **options(topics.ACCESS_CREATED))
+    async def on_access_created(event: ev.SystemAccessCreated) -> None:
+        await store.mark_accepted(event)
+
+    @broker.subscriber(topics.REQUEST_REJECTED.name, **options(topics.REQUEST_REJECTED))
+    async def on_request_rejected(event: ev.SystemAccessRequestRejected) -> None:
+        await store.mark_rejected(event)
+
+    @broker.subscriber(topics.REQUEST_ESCALATED.name, **options(topics.REQUEST_ESCALATED))
+    async def on_request_escalated(event: ev.RequestEscalated) -> None:
+        await store.mark_escalated(event)
+
+    @broker.subscriber(topics.REQUEST_TIMED_OUT.name, **options(topics.REQUEST_TIMED_OUT))
+    async def on_request_timed_out(event: ev.RequestTimedOut) -> None:
+        await store.mark_timed_out(event)
+
+    @broker.subscriber(topics.ACCESS_DELETED.name, **options(topics.ACCESS_DELETED))
+    async def on_access_deleted(event: ev.SystemAccessDeleted) -> None:
+        await store.mark_access_deleted(event)
+
+    publishes = (
+        topics.SYSTEM_REGISTERED,
+        topics.SYSTEM_UPDATED,
+        topics.SYSTEM_DELETED,
+        topics.ACCESS_REQUESTED,
+        topics.REQUEST_WITHDRAWN,
+    )
+    for topic in publishes:
+        # Declared for the AsyncAPI document; the outbox relay does the publishing.
+        broker.publisher(topic.name, schema=topic.message, title=f"{topic.name}:Publish")

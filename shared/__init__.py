@@ -1,0 +1,1 @@
+"""Contracts and small helpers shared by the sysaccess services (events, Kafka and Redis plumbing)."""

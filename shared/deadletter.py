@@ -1,0 +1,104 @@
+"""Bounded retries with back-off, then a dead-letter topic, for every consumer.
+
+A message whose handler keeps failing must not block its partition forever, nor spin the
+CPU: it is retried a few times with exponential back-off, then written, with the error, to
+``<topic>.dlq`` and acknowledged. A message that cannot even be parsed is not retried.
+If writing the dead letter itself fails, the error propagates and the message is redelivered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from faststream import BaseMiddleware
+from faststream.kafka import KafkaBroker
+from prometheus_client import Counter
+from pydantic import ValidationError
+
+log = structlog.get_logger(__name__)
+
+DEAD_LETTERS = Counter(
+    "sysaccess_dead_letters_total", "Messages sent to a dead-letter topic", ["topic", "reason"]
+)
+HANDLER_RETRIES = Counter("sysaccess_handler_retries_total", "Handler retries", ["topic"])
+
+
+class PermanentError(Exception):
+    """The message can never be processed; retrying is pointless."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 5
+    first_delay: float = 0.1
+    max_delay: float = 5.0
+
+    def delay(self, attempt: int) -> float:
+        return float(min(self.first_delay * 2 ** (attempt - 1), self.max_delay))
+
+
+def is_permanent(exc: BaseException) -> bool:
+    return isinstance(exc, PermanentError | ValidationError | json.JSONDecodeError | UnicodeDecodeError)
+
+
+class DeadLetterMiddleware(BaseMiddleware):
+    def __init__(
+        self,
+        msg: Any,
+        /,
+        *,
+        context: Any,
+        broker: KafkaBroker,
+        policy: RetryPolicy,
+    ) -> None:
+        super().__init__(msg, context=context)
+        self._broker = broker
+        self._policy = policy
+
+    async def consume_scope(self, call_next: Any, msg: Any) -> Any:
+        topic = str(getattr(msg.raw_message, "topic", "unknown"))
+        attempt = 1
+        while True:
+            try:
+                return await call_next(msg)
+            except Exception as exc:
+                if is_permanent(exc) or attempt >= self._policy.attempts:
+                    await self._dead_letter(topic, msg, exc, attempt)
+                    return None
+                HANDLER_RETRIES.labels(topic).inc()
+                log.warning("consumer.retry", topic=topic, attempt=attempt, error=repr(exc))
+                await asyncio.sleep(self._policy.delay(attempt))
+                attempt += 1
+
+    async def _dead_letter(self, topic: str, msg: Any, exc: BaseException, attempts: int) -> None:
+        raw = msg.raw_message
+        reason = "invalid" if is_permanent(exc) else "exhausted"
+        headers = {
+            "dlq-error": repr(exc)[:2000],
+            "dlq-reason": reason,
+            "dlq-attempts": str(attempts),
+            "dlq-original-topic": topic,
+            "dlq-original-partition": str(getattr(raw, "partition", "")),
+            "dlq-original-offset": str(getattr(raw, "offset", "")),
+        }
+        await self._broker.publish(
+            msg.body, topic=f"{topic}.dlq", key=getattr(raw, "key", None), headers=headers
+        )
+        DEAD_LETTERS.labels(topic, reason).inc()
+        log.error("consumer.dead_letter", topic=topic, reason=reason, error=repr(exc)[:300])
+
+
+def dead_letter_middleware(
+    broker: KafkaBroker, policy: RetryPolicy | None = None
+) -> Callable[..., DeadLetterMiddleware]:
+    chosen = policy or RetryPolicy()
+
+    def factory(msg: Any, /, *, context: Any) -> DeadLetterMiddleware:
+        return DeadLetterMiddleware(msg, context=context, broker=broker, policy=chosen)
+
+    return factory

@@ -1,0 +1,99 @@
+"""What every service process holds: Redis, the FastStream broker and the outbox relay.
+
+Built by each service's composition root from its settings; nothing connects until
+``start()``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import structlog
+from faststream.kafka import KafkaBroker
+from redis.asyncio import Redis
+
+from shared.deadletter import RetryPolicy, dead_letter_middleware
+from shared.kafka import create_broker, create_producer, ensure_topics
+from shared.outbox import OutboxRelay
+
+log = structlog.get_logger(__name__)
+
+
+def create_redis(url: str) -> Redis:
+    return Redis.from_url(
+        url,
+        decode_responses=True,
+        health_check_interval=10,
+        socket_connect_timeout=5,
+        retry_on_timeout=True,
+    )
+
+
+@dataclass
+class ServiceRuntime:
+    name: str
+    kafka_bootstrap: str
+    redis: Redis
+    broker: KafkaBroker
+    outbox_stream: str | None = None
+    _relay: OutboxRelay | None = field(default=None, init=False)
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list, init=False)
+
+    @classmethod
+    def build(
+        cls,
+        name: str,
+        kafka_bootstrap: str,
+        redis_url: str,
+        *,
+        outbox_stream: str | None,
+        retry: RetryPolicy | None = None,
+    ) -> ServiceRuntime:
+        broker = create_broker(kafka_bootstrap, client_id=name)
+        broker.add_middleware(dead_letter_middleware(broker, retry))
+        return cls(
+            name=name,
+            kafka_bootstrap=kafka_bootstrap,
+            redis=create_redis(redis_url),
+            broker=broker,
+            outbox_stream=outbox_stream,
+        )
+
+    async def start(self) -> None:
+        await ensure_topics(self.kafka_bootstrap)
+        await self.broker.start()
+        if self.outbox_stream is not None:
+            producer = create_producer(self.kafka_bootstrap, f"{self.name}-outbox")
+            await producer.start()
+            self._relay = OutboxRelay(self.redis, producer, self.outbox_stream)
+            self._producer = producer
+            self._tasks.append(asyncio.create_task(self._relay.run(), name=f"{self.name}-relay"))
+        log.info("service.started", service=self.name)
+
+    def spawn(self, coro: asyncio.Future[None] | asyncio.Task[None] | object) -> None:
+        self._tasks.append(asyncio.ensure_future(coro))  # type: ignore[arg-type]
+
+    async def stop(self) -> None:
+        if self._relay is not None:
+            self._relay.stop()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if self._relay is not None:
+            await self._producer.stop()
+        await self.broker.stop()
+        await self.redis.aclose()
+        log.info("service.stopped", service=self.name)
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[ServiceRuntime]:
+        await self.start()
+        try:
+            yield self
+        finally:
+            await self.stop()

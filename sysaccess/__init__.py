@@ -1,0 +1,1 @@
+"""Developer and operator tooling: local infrastructure, the process runner, tokens, benchmarks."""

@@ -1,0 +1,286 @@
+"""Intake benchmark: vendor POST -> SystemAccessRequested on Kafka, against a raw aiokafka baseline.
+
+Both sides move the same payloads through the same broker with the same producer settings
+(acks=all, idempotence on), and the latency clock of both stops when a consumer sees the record.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import platform
+import socket
+import statistics
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+from aiokafka import AIOKafkaConsumer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from shared.devkeys import ensure_dev_keys, mint_token
+from shared.events import EXAMPLES
+from shared.kafka import create_producer, ensure_topics
+from shared.topics import ACCESS_REQUESTED
+from sysaccess import infra
+from sysaccess.processes import ServiceProcess
+from sysaccess.profiles import Profile
+
+SCOPES = [
+    "altinn:authentication/systemuser.request.write",
+    "altinn:authentication/systemuser.request.read",
+    "altinn:authentication/systemregister.write",
+]
+
+
+@dataclass
+class Figures:
+    name: str
+    count: int
+    seconds: float
+    latencies_ms: list[float]
+
+    @property
+    def rate(self) -> float:
+        return self.count / self.seconds if self.seconds else 0.0
+
+    def pct(self, q: float) -> float:
+        ordered = sorted(self.latencies_ms)
+        if not ordered:
+            return float("nan")
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class _Watcher:
+    """Consumes a topic from its end and records when each awaited id shows up."""
+
+    def __init__(self, bootstrap: str, topic: str, id_field: str) -> None:
+        self.seen: dict[str, float] = {}
+        self._consumer = AIOKafkaConsumer(
+            topic,
+            bootstrap_servers=bootstrap,
+            auto_offset_reset="latest",
+            group_id=f"bench-{uuid.uuid4().hex[:8]}",
+            enable_auto_commit=False,
+        )
+        self._id_field = id_field
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self._consumer.start()
+        while not self._consumer.assignment():
+            await asyncio.sleep(0.05)
+        for tp in self._consumer.assignment():
+            await self._consumer.position(tp)
+        self._task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            batch = await self._consumer.getmany(timeout_ms=100)
+            now = time.perf_counter()
+            for msgs in batch.values():
+                for msg in msgs:
+                    try:
+                        key = json.loads(msg.value)[self._id_field]
+                    except (ValueError, KeyError, TypeError):
+                        continue
+                    self.seen.setdefault(str(key), now)
+
+    async def wait_for(self, ids: set[str], timeout: float) -> None:
+        deadline = time.perf_counter() + timeout
+        while not ids <= self.seen.keys() and time.perf_counter() < deadline:
+            await asyncio.sleep(0.05)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+        await self._consumer.stop()
+
+
+async def _intake_run(
+    url: str, bootstrap: str, token: str, requests: int, concurrency: int, progress: Progress
+) -> Figures:
+    watcher = _Watcher(bootstrap, ACCESS_REQUESTED.name, "requestId")
+    await watcher.start()
+    started: dict[str, float] = {}
+    errors = 0
+    task = progress.add_task("intake POST -> event", total=requests)
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for i in range(requests):
+        queue.put_nowait(i)
+    run_id = uuid.uuid4().hex[:8]
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(
+        base_url=url, limits=limits, timeout=30, headers={"Authorization": f"Bearer {token}"}
+    ) as client:
+
+        async def worker() -> None:
+            nonlocal errors
+            while not queue.empty():
+                i = queue.get_nowait()
+                body = {
+                    "systemId": "314000110_smartcloud",
+                    "partyOrgNo": "310614289",
+                    "externalRef": f"bench-{run_id}-{i}",
+                    "rights": [
+                        {"resource": [{"id": "urn:altinn:resource", "value": "ske-krav-og-betalinger"}]}
+                    ],
+                    "accessPackages": [{"urn": "urn:altinn:accesspackage:skattnaering"}],
+                    "redirectUrl": "https://smartcloud.example/receipt",
+                }
+                t0 = time.perf_counter()
+                response = await client.post("/authentication/api/v1/systemuser/request/vendor", json=body)
+                if response.status_code == 201:
+                    started[response.json()["id"]] = t0
+                else:
+                    errors += 1
+                progress.advance(task)
+
+        begin = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        await watcher.wait_for(set(started), timeout=60)
+    end = max((watcher.seen[i] for i in started if i in watcher.seen), default=time.perf_counter())
+    await watcher.stop()
+    latencies = [(watcher.seen[i] - t0) * 1000 for i, t0 in started.items() if i in watcher.seen]
+    lost = len(started) - len(latencies)
+    if errors or lost:
+        progress.console.print(f"[yellow]intake: {errors} HTTP errors, {lost} events not seen[/yellow]")
+    return Figures("request_intake (HTTP+JWT+Redis outbox+relay)", len(latencies), end - begin, latencies)
+
+
+async def _raw_run(bootstrap: str, count: int, concurrency: int, progress: Progress) -> Figures:
+    """Bare aiokafka: produce the same event payload and see it consumed, same concurrency."""
+    topic = "sysaccess.bench-raw.v1"
+    from shared.events import RequestWithdrawn
+    from shared.topics import Topic
+
+    await ensure_topics(bootstrap, [Topic(topic, RequestWithdrawn, "request_id")])
+    watcher = _Watcher(bootstrap, topic, "requestId")
+    await watcher.start()
+    producer = create_producer(bootstrap, "bench-raw")
+    await producer.start()
+    template = dict(EXAMPLES["SystemAccessRequested"])
+    started: dict[str, float] = {}
+    task = progress.add_task("raw aiokafka produce -> consume", total=count)
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for i in range(count):
+        queue.put_nowait(i)
+
+    async def worker() -> None:
+        while not queue.empty():
+            queue.get_nowait()
+            request_id = str(uuid.uuid4())
+            payload = json.dumps({**template, "requestId": request_id, "eventId": str(uuid.uuid4())}).encode()
+            t0 = time.perf_counter()
+            await producer.send_and_wait(topic, payload, key=request_id.encode())
+            started[request_id] = t0
+            progress.advance(task)
+
+    begin = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    await watcher.wait_for(set(started), timeout=60)
+    end = max((watcher.seen[i] for i in started if i in watcher.seen), default=time.perf_counter())
+    await producer.stop()
+    await watcher.stop()
+    latencies = [(watcher.seen[i] - t0) * 1000 for i, t0 in started.items() if i in watcher.seen]
+    return Figures(
+        "raw aiokafka (same payload, acks=all, idempotent)", len(latencies), end - begin, latencies
+    )
+
+
+def _machine() -> str:
+    cpus = os.cpu_count()
+    return f"{platform.system()} {platform.machine()}, {cpus} cores, Python {platform.python_version()}"
+
+
+def run_intake_benchmark(
+    profile: Profile, *, requests: int, concurrency: int, report: Path | None, console: Console
+) -> None:
+    layout = profile.infra
+    infra.start_all(layout)
+    private_key, jwks = ensure_dev_keys(profile.dev_keys)
+    token = mint_token(private_key.read_bytes(), org_no="314000110", scopes=SCOPES)
+    port = _free_port()
+    prefix = f"bench-{uuid.uuid4().hex[:8]}"
+    env = {
+        "INTAKE_PORT": str(port),
+        "INTAKE_KAFKA_BOOTSTRAP": layout.kafka_bootstrap,
+        "INTAKE_REDIS_URL": layout.redis_url,
+        "INTAKE_REDIS_PREFIX": prefix,
+        "INTAKE_CONSUMER_GROUP": prefix,
+        "INTAKE_JWKS_FILE": str(jwks),
+        "INTAKE_SEED_SYSTEMS": "true",
+        "INTAKE_LOG_LEVEL": "WARNING",
+    }
+    service = ServiceProcess("request_intake", port, env, profile.var / "logs" / "bench-intake.log")
+    service.start()
+    try:
+        service.wait_healthy()
+
+        async def both() -> tuple[Figures, Figures]:
+            with Progress(console=console) as progress:
+                ours = await _intake_run(
+                    service.url, layout.kafka_bootstrap, token, requests, concurrency, progress
+                )
+                raw = await _raw_run(layout.kafka_bootstrap, requests, concurrency, progress)
+            return ours, raw
+
+        ours, raw = asyncio.run(both())
+    finally:
+        service.stop()
+    ratio = ours.rate / raw.rate if raw.rate else 0.0
+    table = Table(title=f"Intake benchmark: {requests} requests, concurrency {concurrency}")
+    for column in ("path", "completed", "per second", "p50 ms", "p95 ms", "p99 ms", "max ms"):
+        table.add_column(column)
+    for fig in (ours, raw):
+        table.add_row(
+            fig.name,
+            str(fig.count),
+            f"{fig.rate:.0f}",
+            f"{fig.pct(0.5):.1f}",
+            f"{fig.pct(0.95):.1f}",
+            f"{fig.pct(0.99):.1f}",
+            f"{max(fig.latencies_ms, default=0):.1f}",
+        )
+    console.print(table)
+    console.print(f"intake / raw throughput ratio: [bold]{ratio:.2f}[/bold]")
+    if report is not None:
+        _append_report(report, requests, concurrency, ours, raw, ratio)
+        console.print(f"appended to {report}")
+
+
+def _append_report(
+    report: Path, requests: int, concurrency: int, ours: Figures, raw: Figures, ratio: float
+) -> None:
+    lines = [
+        f"\n### Intake, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n",
+        f"Command: `sysaccess bench intake --requests {requests} --concurrency {concurrency}"
+        f" --report {report}`  ",
+        f"Machine: {_machine()}; broker, Redis, intake and load generator on the same machine.\n",
+        "| path | completed | per second | p50 ms | p95 ms | p99 ms | max ms |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for fig in (ours, raw):
+        lines.append(
+            f"| {fig.name} | {fig.count} | {fig.rate:.0f} | {fig.pct(0.5):.1f} | {fig.pct(0.95):.1f} | "
+            f"{fig.pct(0.99):.1f} | {max(fig.latencies_ms, default=0):.1f} |"
+        )
+    lines.append(
+        f"\nIntake / raw throughput ratio: **{ratio:.2f}** (median latency ratio "
+        f"{statistics.median(ours.latencies_ms) / statistics.median(raw.latencies_ms):.1f}x).\n"
+    )
+    report.parent.mkdir(parents=True, exist_ok=True)
+    with report.open("a", encoding="utf-8") as handle:
+        handle.write("\n".join(lines) + "\n")

@@ -1,0 +1,159 @@
+"""The ``sysaccess`` command: run everything locally, mint development tokens, measure."""
+
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from shared.devkeys import ensure_dev_keys, mint_token
+from shared.orgno import is_valid_org_no
+from sysaccess import infra
+from sysaccess.processes import service_processes
+from sysaccess.profiles import DEV, TEST, Profile
+
+app = typer.Typer(help="Local runner and tools for sysaccess", no_args_is_help=True)
+infra_app = typer.Typer(help="Start and stop the local Kafka and Redis", no_args_is_help=True)
+bench_app = typer.Typer(help="Benchmarks (commands that print figures)", no_args_is_help=True)
+app.add_typer(infra_app, name="infra")
+app.add_typer(bench_app, name="bench")
+console = Console()
+
+ALL_SCOPES = [
+    "altinn:authentication/systemregister.write",
+    "altinn:authentication/systemuser.request.write",
+    "altinn:authentication/systemuser.request.read",
+]
+PROFILES = {"dev": DEV, "test": TEST}
+
+
+def _profile(name: str) -> Profile:
+    if name not in PROFILES:
+        raise typer.BadParameter(f"unknown profile {name!r}; use one of {', '.join(PROFILES)}")
+    return PROFILES[name]
+
+
+def _expand_scope(scope: str) -> str:
+    return scope if ":" in scope else f"altinn:authentication/{scope}"
+
+
+@app.command()
+def token(
+    org: Annotated[str, typer.Option("--org", help="Vendor organisation number")],
+    scope: Annotated[
+        list[str] | None, typer.Option("--scope", help="Scope (repeatable); default: all")
+    ] = None,
+    keys_dir: Annotated[Path, typer.Option(help="Folder of the development signing key")] = DEV.dev_keys,
+    lifetime: Annotated[int, typer.Option(help="Token lifetime in seconds")] = 3600,
+) -> None:
+    """Mint a Maskinporten-shaped development token for a vendor."""
+    if not is_valid_org_no(org):
+        raise typer.BadParameter("--org must be a 9-digit organisation number with a valid check digit")
+    scopes = [_expand_scope(s) for item in (scope or ALL_SCOPES) for s in item.split()]
+    private_key, _ = ensure_dev_keys(keys_dir)
+    typer.echo(mint_token(private_key.read_bytes(), org_no=org, scopes=scopes, lifetime_seconds=lifetime))
+
+
+@infra_app.command("start")
+def infra_start(profile: Annotated[str, typer.Option(help="dev or test")] = "dev") -> None:
+    """Start Kafka and Redis (harmless when they run already)."""
+    chosen = _profile(profile)
+    try:
+        infra.start_all(chosen.infra)
+    except infra.InfraError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    console.print(f"Kafka {chosen.infra.kafka_bootstrap}  Redis {chosen.infra.redis_url}")
+
+
+@infra_app.command("stop")
+def infra_stop(profile: Annotated[str, typer.Option(help="dev or test")] = "dev") -> None:
+    """Stop Kafka and Redis of a profile."""
+    infra.stop_all(_profile(profile).infra)
+
+
+@app.command()
+def run(profile: Annotated[str, typer.Option(help="dev or test")] = "dev") -> None:
+    """Start Kafka, Redis and the three services; Ctrl-C stops everything."""
+    chosen = _profile(profile)
+    try:
+        infra.start_all(chosen.infra)
+    except infra.InfraError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    private_key, _ = ensure_dev_keys(chosen.dev_keys)
+    processes = service_processes(chosen.service_env(), chosen.var / "logs")
+    stopping = False
+
+    def on_signal(_sig: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        for proc in processes:
+            proc.start()
+        for proc in processes:
+            proc.wait_healthy()
+        vendor_token = mint_token(
+            private_key.read_bytes(),
+            org_no="314000110",
+            scopes=ALL_SCOPES,
+            lifetime_seconds=12 * 3600,
+        )
+        console.print("[bold green]sysaccess is running[/bold green]")
+        console.print(f"  request_intake  {processes[0].url}  (vendor API, /docs)")
+        console.print(f"  approval        {processes[1].url}  (portal)")
+        console.print(f"  notifier        {processes[2].url}  (health, metrics)")
+        console.print(f"  Kafka {chosen.infra.kafka_bootstrap}   Redis {chosen.infra.redis_url}")
+        console.print(f"  logs in {chosen.var / 'logs'}")
+        console.print("\nDevelopment token for SMARTCLOUD AS (314000110), valid 12 hours:")
+        print(vendor_token, flush=True)
+        console.print("\nPress Ctrl-C to stop.")
+        while not stopping:
+            for proc in processes:
+                if proc.proc is not None and proc.proc.poll() is not None:
+                    console.print(f"[yellow]{proc.name} exited; restarting[/yellow]")
+                    proc.start()
+            time.sleep(0.5)
+    except infra.InfraError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    finally:
+        console.print("stopping…")
+        for proc in processes:
+            proc.stop()
+        infra.stop_all(chosen.infra)
+        console.print("stopped")
+
+
+@bench_app.command("intake")
+def bench_intake(
+    requests: Annotated[int, typer.Option(help="Vendor POSTs to send")] = 2000,
+    concurrency: Annotated[int, typer.Option(help="Requests in flight")] = 32,
+    profile: Annotated[str, typer.Option(help="dev or test infrastructure to run on")] = "test",
+    report: Annotated[Path | None, typer.Option(help="Append the figures to this Markdown file")] = None,
+) -> None:
+    """Intake throughput and latency (POST to event on Kafka) against a raw aiokafka baseline."""
+    from sysaccess.bench_intake import run_intake_benchmark
+
+    run_intake_benchmark(
+        _profile(profile),
+        requests=requests,
+        concurrency=concurrency,
+        report=report,
+        console=console,
+    )
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

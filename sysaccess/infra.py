@@ -1,0 +1,332 @@
+"""Local infrastructure: a real Apache Kafka broker (KRaft) and a Redis server as processes.
+
+Everything here is loopback-only and keeps its data under a folder of the project's own,
+so a test run and a development run can live side by side on different ports.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+KAFKA_RUNTIME_POM = PROJECT_ROOT / "infra" / "kafka" / "pom.xml"
+KAFKA_LIBS = PROJECT_ROOT / "infra" / "kafka" / "target" / "libs"
+
+
+class InfraError(RuntimeError):
+    """A prerequisite is missing or a process would not start; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class InfraLayout:
+    """Where one runnable setup keeps its processes' data and which ports it uses."""
+
+    data_dir: Path
+    kafka_port: int = 19092
+    kafka_controller_port: int = 19093
+    redis_port: int = 16379
+
+    @property
+    def kafka_bootstrap(self) -> str:
+        return f"127.0.0.1:{self.kafka_port}"
+
+    @property
+    def redis_url(self) -> str:
+        return f"redis://127.0.0.1:{self.redis_port}/0"
+
+    @property
+    def kafka_dir(self) -> Path:
+        return self.data_dir / "kafka"
+
+    @property
+    def redis_dir(self) -> Path:
+        return self.data_dir / "redis"
+
+
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex((host, port)) == 0
+
+
+def _require(binary: str, install_hint: str) -> str:
+    path = shutil.which(binary)
+    if path is None:
+        raise InfraError(f"{binary} not found: {install_hint}")
+    return path
+
+
+def ensure_kafka_jars() -> Path:
+    """Fetch the broker jars from Maven Central once; later calls reuse the cache."""
+    if KAFKA_LIBS.is_dir() and any(KAFKA_LIBS.glob("kafka_2.13-*.jar")):
+        return KAFKA_LIBS
+    _require("java", "install a Java 17+ runtime (apt-get install openjdk-17-jre-headless)")
+    mvn = _require("mvn", "install Maven (apt-get install maven)")
+    result = subprocess.run(
+        [mvn, "-q", "-B", "-f", str(KAFKA_RUNTIME_POM), "package"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise InfraError(f"fetching Kafka jars with Maven failed:\n{result.stdout}{result.stderr}")
+    return KAFKA_LIBS
+
+
+def ensure_redis_server() -> str:
+    """Return redis-server's path, installing Debian's package when it is missing."""
+    path = shutil.which("redis-server")
+    if path:
+        return path
+    apt = shutil.which("apt-get")
+    if apt is None:
+        raise InfraError("redis-server not found and apt-get is missing: install Redis 7")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    for cmd in ([*sudo, apt, "install", "-y", "redis-server"],):
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            subprocess.run([*sudo, apt, "update"], env=env, capture_output=True, check=False)
+            done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise InfraError(f"apt-get install redis-server failed: {done.stderr.strip()[-400:]}")
+    path = shutil.which("redis-server")
+    if path is None:
+        raise InfraError("redis-server still missing after apt-get install")
+    return path
+
+
+def _read_pid(pid_file: Path) -> int | None:
+    try:
+        pid = int(pid_file.read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    return pid
+
+
+def _wait_for_port(port: int, timeout: float, what: str, log: Path) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if port_open(port):
+            return
+        time.sleep(0.1)
+    tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+    raise InfraError(f"{what} did not open port {port} within {timeout:.0f}s; log tail:\n{tail}")
+
+
+KAFKA_PROPERTIES = """\
+process.roles=broker,controller
+node.id=1
+controller.quorum.bootstrap.servers=127.0.0.1:{controller_port}
+listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}
+advertised.listeners=PLAINTEXT://127.0.0.1:{port}
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs={log_dir}
+num.partitions=1
+auto.create.topics.enable=false
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=3
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+transaction.state.log.num.partitions=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+num.network.threads=2
+num.io.threads=2
+num.recovery.threads.per.data.dir=1
+log.cleaner.threads=1
+log.cleaner.dedupe.buffer.size=16777216
+log.flush.interval.messages=1
+"""
+
+LOG4J2_PROPERTIES = """\
+rootLogger.level=WARN
+rootLogger.appenderRef.c.ref=C
+appender.c.type=Console
+appender.c.name=C
+appender.c.layout.type=PatternLayout
+appender.c.layout.pattern=[%d] %p %m (%c)%n
+"""
+
+KAFKA_JVM_OPTS = [
+    "-Xms256m",
+    "-Xmx512m",
+    "-XX:+UseSerialGC",
+    "-XX:TieredStopAtLevel=1",
+    "-XX:MaxMetaspaceSize=192m",
+    "-XX:+ExitOnOutOfMemoryError",
+    "-Djava.awt.headless=true",
+]
+
+
+def start_kafka(layout: InfraLayout, timeout: float = 90.0) -> int:
+    """Start the broker if it is not running; return its pid. Data survives restarts."""
+    kdir = layout.kafka_dir
+    kdir.mkdir(parents=True, exist_ok=True)
+    pid_file = kdir / "kafka.pid"
+    running = _read_pid(pid_file)
+    if running is not None:
+        _wait_for_port(layout.kafka_port, timeout, "Kafka", kdir / "kafka.log")
+        return running
+    if port_open(layout.kafka_port):
+        raise InfraError(f"port {layout.kafka_port} is taken by another process")
+    java = _require("java", "install a Java 17+ runtime (apt-get install openjdk-17-jre-headless)")
+    classpath = f"{ensure_kafka_jars()}/*"
+    props = kdir / "server.properties"
+    props.write_text(
+        KAFKA_PROPERTIES.format(
+            port=layout.kafka_port,
+            controller_port=layout.kafka_controller_port,
+            log_dir=kdir / "data",
+        )
+    )
+    log4j = kdir / "log4j2.properties"
+    log4j.write_text(LOG4J2_PROPERTIES)
+    jvm = [*KAFKA_JVM_OPTS, f"-Dlog4j2.configurationFile={log4j}"]
+    if not (kdir / "data" / "meta.properties").exists():
+        cluster_id = (kdir / "cluster.id").read_text().strip() if (kdir / "cluster.id").exists() else ""
+        if not cluster_id:
+            cluster_id = _kafka_cluster_id()
+            (kdir / "cluster.id").write_text(cluster_id)
+        formatted = subprocess.run(
+            [
+                java,
+                *jvm,
+                "-cp",
+                classpath,
+                "kafka.tools.StorageTool",
+                "format",
+                "--standalone",
+                "--ignore-formatted",
+                "-t",
+                cluster_id,
+                "-c",
+                str(props),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if formatted.returncode != 0:
+            raise InfraError(f"formatting Kafka storage failed: {formatted.stderr or formatted.stdout}")
+    log_file = kdir / "kafka.log"
+    with log_file.open("ab") as log:
+        proc = subprocess.Popen(
+            [java, *jvm, "-cp", classpath, "kafka.Kafka", str(props)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    pid_file.write_text(str(proc.pid))
+    _wait_for_port(layout.kafka_port, timeout, "Kafka", log_file)
+    return proc.pid
+
+
+def _kafka_cluster_id() -> str:
+    # KRaft wants a base64url-encoded 16-byte UUID without padding.
+    import base64
+
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+
+
+def start_redis(layout: InfraLayout, timeout: float = 30.0) -> int:
+    rdir = layout.redis_dir
+    rdir.mkdir(parents=True, exist_ok=True)
+    pid_file = rdir / "redis.pid"
+    running = _read_pid(pid_file)
+    if running is not None:
+        return running
+    if port_open(layout.redis_port):
+        raise InfraError(f"port {layout.redis_port} is taken by another process")
+    server = ensure_redis_server()
+    log_file = rdir / "redis.log"
+    with log_file.open("ab") as log:
+        proc = subprocess.Popen(
+            [
+                server,
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(layout.redis_port),
+                "--dir",
+                str(rdir),
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "everysec",
+                "--save",
+                "",
+                "--protected-mode",
+                "yes",
+                "--daemonize",
+                "no",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    pid_file.write_text(str(proc.pid))
+    _wait_for_port(layout.redis_port, timeout, "Redis", log_file)
+    return proc.pid
+
+
+def _stop(pid_file: Path, timeout: float, force: bool = False) -> None:
+    pid = _read_pid(pid_file)
+    if pid is None:
+        pid_file.unlink(missing_ok=True)
+        return
+    os.kill(pid, signal.SIGKILL if force else signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        _reap(pid)
+        time.sleep(0.1)
+    else:
+        os.kill(pid, signal.SIGKILL)
+        time.sleep(0.2)
+        _reap(pid)
+    pid_file.unlink(missing_ok=True)
+
+
+def _reap(pid: int) -> None:
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
+
+
+def stop_kafka(layout: InfraLayout, force: bool = False) -> None:
+    _stop(layout.kafka_dir / "kafka.pid", timeout=30.0, force=force)
+
+
+def stop_redis(layout: InfraLayout, force: bool = False) -> None:
+    _stop(layout.redis_dir / "redis.pid", timeout=15.0, force=force)
+
+
+def start_all(layout: InfraLayout) -> None:
+    start_redis(layout)
+    start_kafka(layout)
+
+
+def stop_all(layout: InfraLayout) -> None:
+    stop_kafka(layout)
+    stop_redis(layout)

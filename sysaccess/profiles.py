@@ -1,0 +1,81 @@
+"""Port and folder layouts: the development run and the test run never share anything."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sysaccess.infra import PROJECT_ROOT, InfraLayout
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    infra: InfraLayout
+    intake_port: int
+    approval_port: int
+    notifier_port: int
+    smtp_port: int
+
+    @property
+    def var(self) -> Path:
+        return self.infra.data_dir
+
+    @property
+    def dev_keys(self) -> Path:
+        return self.var / "dev-keys"
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.var / "mail"
+
+    def url(self, port: int) -> str:
+        return f"http://127.0.0.1:{port}"
+
+    def service_env(self) -> dict[str, str]:
+        """Environment for the three services, matching this profile's ports and folders."""
+        kafka, redis = self.infra.kafka_bootstrap, self.infra.redis_url
+        jwks = str(self.dev_keys / "jwks.json")
+        return {
+            "INTAKE_PORT": str(self.intake_port),
+            "INTAKE_KAFKA_BOOTSTRAP": kafka,
+            "INTAKE_REDIS_URL": redis,
+            "INTAKE_JWKS_FILE": jwks,
+            "INTAKE_SEED_SYSTEMS": "true",
+            "INTAKE_PORTAL_BASE_URL": self.url(self.approval_port),
+            "INTAKE_PUBLIC_BASE_URL": self.url(self.intake_port),
+            "APPROVAL_PORT": str(self.approval_port),
+            "APPROVAL_KAFKA_BOOTSTRAP": kafka,
+            "APPROVAL_REDIS_URL": redis,
+            "APPROVAL_PUBLIC_BASE_URL": self.url(self.approval_port),
+            "APPROVAL_DEV_LOGIN": "true",
+            "NOTIFIER_PORT": str(self.notifier_port),
+            "NOTIFIER_KAFKA_BOOTSTRAP": kafka,
+            "NOTIFIER_REDIS_URL": redis,
+            "NOTIFIER_SMTP_PORT": str(self.smtp_port),
+            "NOTIFIER_PORTAL_BASE_URL": self.url(self.approval_port),
+        }
+
+
+DEV = Profile(
+    name="dev",
+    infra=InfraLayout(PROJECT_ROOT / "var", kafka_port=19092, kafka_controller_port=19093, redis_port=16379),
+    intake_port=8001,
+    approval_port=8002,
+    notifier_port=8003,
+    smtp_port=2525,
+)
+
+TEST = Profile(
+    name="test",
+    infra=InfraLayout(
+        PROJECT_ROOT / "var" / "test",
+        kafka_port=29092,
+        kafka_controller_port=29093,
+        redis_port=26379,
+    ),
+    intake_port=28001,
+    approval_port=28002,
+    notifier_port=28003,
+    smtp_port=22525,
+)

@@ -1,0 +1,69 @@
+"""The one fixture interface to Kafka and Redis: testcontainers where a Docker engine exists,
+otherwise the project's own local processes (real Apache Kafka and redis-server)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from sysaccess import infra
+from sysaccess.profiles import TEST
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    kafka_bootstrap: str
+    redis_url: str
+
+
+def docker_available() -> bool:
+    try:
+        import docker
+
+        docker.from_env(timeout=2).ping()
+    except Exception:
+        return False
+    return True
+
+
+@contextmanager
+def _containers() -> Iterator[Endpoints]:
+    from testcontainers.kafka import KafkaContainer
+    from testcontainers.redis import RedisContainer
+
+    with (
+        KafkaContainer("apache/kafka:4.1.1").with_kraft() as kafka,
+        RedisContainer("redis:7") as redis,
+    ):
+        host = redis.get_container_host_ip()
+        port = redis.get_exposed_port(6379)
+        yield Endpoints(kafka.get_bootstrap_server(), f"redis://{host}:{port}/0")
+
+
+@contextmanager
+def _local_processes() -> Iterator[Endpoints]:
+    layout = TEST.infra
+    infra.stop_all(layout)
+    shutil.rmtree(layout.data_dir / "kafka", ignore_errors=True)
+    shutil.rmtree(layout.data_dir / "redis", ignore_errors=True)
+    infra.start_all(layout)
+    try:
+        yield Endpoints(layout.kafka_bootstrap, layout.redis_url)
+    finally:
+        infra.stop_all(layout)
+
+
+@contextmanager
+def infrastructure() -> Iterator[Endpoints]:
+    """Kafka and Redis for one test session, stopped afterwards."""
+    if os.environ.get("SYSACCESS_KAFKA_BOOTSTRAP") and os.environ.get("SYSACCESS_REDIS_URL"):
+        yield Endpoints(os.environ["SYSACCESS_KAFKA_BOOTSTRAP"], os.environ["SYSACCESS_REDIS_URL"])
+    elif os.environ.get("SYSACCESS_TESTCONTAINERS", "auto") != "off" and docker_available():
+        with _containers() as endpoints:
+            yield endpoints
+    else:
+        with _local_processes() as endpoints:
+            yield endpoints
