@@ -10,7 +10,6 @@ import asyncio
 import json
 import os
 import platform
-import socket
 import statistics
 import time
 import uuid
@@ -55,12 +54,6 @@ class Figures:
         if not ordered:
             return float("nan")
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class _Watcher:
@@ -212,7 +205,7 @@ def run_intake_benchmark(
     infra.start_all(layout)
     private_key, jwks = ensure_dev_keys(profile.dev_keys)
     token = mint_token(private_key.read_bytes(), org_no="314000110", scopes=SCOPES)
-    port = _free_port()
+    port = infra.free_port()
     prefix = f"bench-{uuid.uuid4().hex[:8]}"
     env = {
         "INTAKE_PORT": str(port),

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import socket
 import uuid
 from pathlib import Path
 
 import httpx
 
+from sysaccess.infra import free_port
 from sysaccess.processes import ServiceProcess
 from tests.conftest import TokenFactory
 from tests.integration.test_intake_api import BASE, standard_request
@@ -15,12 +15,6 @@ from tests.support.infra import Endpoints
 from tests.support.kafka import read_all, wait_for_records
 
 TOPIC = "sysaccess.access-requested.v1"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def intake_process(

@@ -11,7 +11,10 @@ from sysaccess import infra
 from sysaccess.profiles import TEST
 
 LAYOUT = infra.InfraLayout(
-    TEST.var / "restart", kafka_port=29192, kafka_controller_port=29193, redis_port=26479
+    TEST.var / "restart",
+    kafka_port=infra.free_port(),
+    kafka_controller_port=infra.free_port(),
+    redis_port=infra.free_port(),
 )
 
 

@@ -3,6 +3,7 @@ otherwise the project's own local processes (real Apache Kafka and redis-server)
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 from collections.abc import Iterator
@@ -43,9 +44,19 @@ def _containers() -> Iterator[Endpoints]:
         yield Endpoints(kafka.get_bootstrap_server(), f"redis://{host}:{port}/0")
 
 
+def test_layout() -> infra.InfraLayout:
+    """The test profile's folders, on ports nothing else on this machine holds right now."""
+    return dataclasses.replace(
+        TEST.infra,
+        kafka_port=infra.free_port(),
+        kafka_controller_port=infra.free_port(),
+        redis_port=infra.free_port(),
+    )
+
+
 @contextmanager
 def _local_processes() -> Iterator[Endpoints]:
-    layout = TEST.infra
+    layout = test_layout()
     infra.stop_all(layout)
     shutil.rmtree(layout.data_dir / "kafka", ignore_errors=True)
     shutil.rmtree(layout.data_dir / "redis", ignore_errors=True)
