@@ -13,6 +13,9 @@ from collections.abc import Iterable
 from urllib.parse import SplitResult, urlsplit
 
 _FORBIDDEN_URL_CHARS = re.compile(r"[\x00-\x20\x7f\\]")
+# A plain DNS name (no trailing dot) and, optionally, a port written without leading zeros.
+_LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
+_NETLOC = re.compile(rf"^{_LABEL}(\.{_LABEL})*(:[1-9][0-9]{{0,4}})?$", re.IGNORECASE)
 
 
 def _parse_https(url: str) -> SplitResult | None:
@@ -26,7 +29,7 @@ def _parse_https(url: str) -> SplitResult | None:
         return None
     if parts.scheme.lower() != "https" or not parts.hostname or parts.fragment or "#" in url:
         return None
-    if "@" in parts.netloc or parts.username is not None or parts.password is not None:
+    if not _NETLOC.match(parts.netloc):
         return None
     if port is not None and not 0 < port < 65536:
         return None
@@ -34,7 +37,7 @@ def _parse_https(url: str) -> SplitResult | None:
 
 
 def _origin_and_path(parts: SplitResult) -> tuple[str, int, str]:
-    host = (parts.hostname or "").lower().rstrip(".")
+    host = (parts.hostname or "").lower()
     return host, parts.port or 443, parts.path or "/"
 
 

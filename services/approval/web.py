@@ -30,7 +30,7 @@ SECURITY_HEADERS = {
     ),
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",  # "no-referrer" makes browsers send Origin: null
     "Cache-Control": "no-store",
 }
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}

@@ -27,6 +27,11 @@ ACCEPTED = [
 ]
 
 REFUSED = [
+    # Hosts and ports a parser might equate with the registered one, refused to stay strict.
+    "https://smartcloud.example./receipt",
+    "https://smartcloud.example:/receipt",
+    "https://smartcloud.example:0443/receipt",
+    "https://smartcloud.example:00443/receipt",
     # scheme
     pytest.param("http://smartcloud.example/receipt", id="http"),
     pytest.param("http://smartcloud.example:443/receipt", id="http-port-443"),

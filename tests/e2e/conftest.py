@@ -1,0 +1,146 @@
+"""All three services as real processes on the session's Kafka and Redis, and a real Chromium."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.async_api import Browser, async_playwright
+
+from sysaccess.infra import free_port
+from sysaccess.processes import ServiceProcess, service_processes
+from tests.conftest import TokenFactory
+from tests.support.infra import Endpoints
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@dataclass
+class Stack:
+    processes: dict[str, ServiceProcess]
+    vendor_token: str
+    endpoints: Endpoints
+
+    @property
+    def intake(self) -> str:
+        return self.processes["request_intake"].url
+
+    @property
+    def portal(self) -> str:
+        return self.processes["approval"].url
+
+    def vendor(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            base_url=self.intake, headers={"Authorization": f"Bearer {self.vendor_token}"}, timeout=30
+        )
+
+
+def stack_env(endpoints: Endpoints, jwks: Path) -> dict[str, str]:
+    intake, approval, notifier = free_port(), free_port(), free_port()
+    return {
+        "INTAKE_PORT": str(intake),
+        "INTAKE_KAFKA_BOOTSTRAP": endpoints.kafka_bootstrap,
+        "INTAKE_REDIS_URL": endpoints.redis_url,
+        "INTAKE_JWKS_FILE": str(jwks),
+        "INTAKE_SEED_SYSTEMS": "true",
+        "INTAKE_PORTAL_BASE_URL": f"http://127.0.0.1:{approval}",
+        "INTAKE_PUBLIC_BASE_URL": f"http://127.0.0.1:{intake}",
+        "APPROVAL_PORT": str(approval),
+        "APPROVAL_KAFKA_BOOTSTRAP": endpoints.kafka_bootstrap,
+        "APPROVAL_REDIS_URL": endpoints.redis_url,
+        "APPROVAL_PUBLIC_BASE_URL": f"http://127.0.0.1:{approval}",
+        "APPROVAL_DEV_LOGIN": "true",
+        "NOTIFIER_PORT": str(notifier),
+        "NOTIFIER_KAFKA_BOOTSTRAP": endpoints.kafka_bootstrap,
+        "NOTIFIER_REDIS_URL": endpoints.redis_url,
+        "NOTIFIER_PORTAL_BASE_URL": f"http://127.0.0.1:{approval}",
+    }
+
+
+@pytest.fixture(scope="session")
+def stack(
+    endpoints: Endpoints,
+    dev_keys: tuple[bytes, Path],
+    token_for: TokenFactory,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Stack]:
+    env = stack_env(endpoints, dev_keys[1])
+    logs = tmp_path_factory.mktemp("service-logs")
+    processes = {p.name: p for p in service_processes(env, logs)}
+    for process in processes.values():
+        process.start()
+    try:
+        for process in processes.values():
+            process.wait_healthy()
+        yield Stack(processes, token_for(), endpoints)
+    finally:
+        for process in processes.values():
+            process.stop()
+
+
+@pytest.fixture(scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield launched
+        await launched.close()
+
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+async def login(client: httpx.AsyncClient, portal: str, pid: str, return_url: str = "/") -> str:
+    """Log a person in through the development identity provider; return the CSRF token."""
+    page = await client.get(f"{portal}/login", params={"returnUrl": return_url})
+    match = CSRF.search(page.text)
+    assert match, page.text
+    done = await client.post(
+        f"{portal}/login", data={"pid": pid, "csrf_token": match.group(1), "returnUrl": return_url}
+    )
+    assert done.status_code == 303, done.text
+    me = await client.get(f"{portal}/accessmanagement/api/v1/me")
+    assert me.status_code == 200
+    token: str = me.json()["csrfToken"]
+    return token
+
+
+def standard_body(ref: str, **overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "systemId": "314000110_smartcloud",
+        "partyOrgNo": "310614289",
+        "externalRef": ref,
+        "rights": [{"resource": [{"id": "urn:altinn:resource", "value": "ske-krav-og-betalinger"}]}],
+        "accessPackages": [{"urn": "urn:altinn:accesspackage:skattnaering"}],
+        "redirectUrl": "https://smartcloud.example/receipt",
+    }
+    body.update(overrides)
+    return body
+
+
+def agent_body(ref: str, party: str = "310614289") -> dict[str, Any]:
+    return {
+        "systemId": "314000110_smartcloud",
+        "partyOrgNo": party,
+        "externalRef": ref,
+        "accessPackages": [
+            {"urn": "urn:altinn:accesspackage:regnskapsforer-med-signeringsrettighet"},
+            {"urn": "urn:altinn:accesspackage:regnskapsforer-lonn"},
+        ],
+    }

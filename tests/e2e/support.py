@@ -1,0 +1,47 @@
+"""Helpers for end-to-end tests: create requests as the vendor and wait for the portal to know them."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+from redis.asyncio import Redis
+
+from tests.e2e.conftest import Stack, agent_body, standard_body
+
+REQUESTS = "/authentication/api/v1/systemuser/request/vendor"
+
+
+async def wait_known_to_portal(stack: Stack, request_id: str, timeout: float = 20.0) -> None:
+    redis = Redis.from_url(stack.endpoints.redis_url, decode_responses=True)
+    try:
+        for _ in range(int(timeout / 0.1)):
+            if await redis.exists(f"approval:request:{request_id}"):
+                return
+            await asyncio.sleep(0.1)
+    finally:
+        await redis.aclose()
+    raise AssertionError(f"approval never saw request {request_id}")
+
+
+async def new_request(stack: Stack, *, agent: bool = False, **overrides: Any) -> dict[str, Any]:
+    ref = f"e2e-{uuid.uuid4().hex[:10]}"
+    body = agent_body(ref, **overrides) if agent else standard_body(ref, **overrides)
+    async with stack.vendor() as vendor:
+        response = await vendor.post(f"{REQUESTS}/agent" if agent else REQUESTS, json=body)
+    assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()
+    await wait_known_to_portal(stack, created["id"])
+    return created
+
+
+async def vendor_status(stack: Stack, request_id: str, want: str, *, agent: bool = False) -> dict[str, Any]:
+    path = f"{REQUESTS}/agent/{request_id}" if agent else f"{REQUESTS}/{request_id}"
+    async with stack.vendor() as vendor:
+        for _ in range(150):
+            body: dict[str, Any] = (await vendor.get(path)).json()
+            if body.get("status") == want:
+                return body
+            await asyncio.sleep(0.1)
+    raise AssertionError(f"vendor never read {want} for {request_id}: {body}")
