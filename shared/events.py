@@ -175,6 +175,19 @@ class RequestTimedOut(Message):
     party_org_no: str
 
 
+class EscalationReminderTriggered(Message):
+    """An escalated request has waited half its time to live; its access managers are reminded."""
+
+    event_type: ClassVar[str] = "EscalationReminderTriggered"
+    request_id: UUID
+    request_type: RequestType
+    system_id: str
+    vendor_org_no: str
+    party_org_no: str
+    access_managers: tuple[str, ...]
+    expires_at: datetime
+
+
 class ClientAdded(Message):
     event_type: ClassVar[str] = "ClientAdded"
     system_access_id: UUID
@@ -216,6 +229,7 @@ ALL_MESSAGES: tuple[type[Message], ...] = (
     SystemAccessRequestRejected,
     RequestEscalated,
     RequestTimedOut,
+    EscalationReminderTriggered,
     ClientAdded,
     ClientRemoved,
     SystemAccessDeleted,
@@ -320,6 +334,14 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "accessManagers": ["12887010186", "03897610069", "05816510068"],
     },
     "RequestTimedOut": {**_base(10), **_KEY, "requestId": _REQ},
+    "EscalationReminderTriggered": {
+        **_base(14),
+        **_KEY,
+        "requestId": _REQ,
+        "requestType": "standard",
+        "accessManagers": ["12887010186", "03897610069", "05816510068"],
+        "expiresAt": "2027-05-28T10:00:00Z",
+    },
     "ClientAdded": {
         **_base(11),
         "systemAccessId": _REQ,

@@ -13,7 +13,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from faststream.kafka import KafkaBroker
 
-from shared.topics import ALL_TOPICS, Topic
+from shared.topics import ALL_TOPICS, NOTIFICATIONS_DEAD_LETTER, Topic
 
 log = structlog.get_logger(__name__)
 
@@ -74,6 +74,7 @@ async def ensure_topics(
     """
     wanted = [NewTopic(t.name, t.partitions, 1) for t in topics]
     wanted += [NewTopic(t.dead_letter, 1, 1) for t in topics]
+    wanted.append(NewTopic(NOTIFICATIONS_DEAD_LETTER, 1, 1))
     for attempt in range(attempts):
         admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10000)
         try:

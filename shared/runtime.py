@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 
 import structlog
 from faststream.kafka import KafkaBroker
@@ -41,6 +42,7 @@ class ServiceRuntime:
     outbox_stream: str | None = None
     _relay: OutboxRelay | None = field(default=None, init=False)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list, init=False)
+    _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list, init=False)
 
     @classmethod
     def build(
@@ -73,8 +75,12 @@ class ServiceRuntime:
             self._tasks.append(asyncio.create_task(self._relay.run(), name=f"{self.name}-relay"))
         log.info("service.started", service=self.name)
 
-    def spawn(self, coro: asyncio.Future[None] | asyncio.Task[None] | object) -> None:
-        self._tasks.append(asyncio.ensure_future(coro))  # type: ignore[arg-type]
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        """Run a background loop for the life of the service."""
+        self._tasks.append(asyncio.create_task(coro))
+
+    def on_stop(self, closer: Callable[[], Awaitable[None]]) -> None:
+        self._closers.append(closer)
 
     async def stop(self) -> None:
         if self._relay is not None:
@@ -84,6 +90,9 @@ class ServiceRuntime:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        for closer in self._closers:
+            with contextlib.suppress(Exception):
+                await closer()
         if self._relay is not None:
             await self._producer.stop()
         await self.broker.stop()

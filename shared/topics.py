@@ -41,9 +41,15 @@ ACCESS_CREATED = Topic("sysaccess.access-created.v1", ev.SystemAccessCreated, "r
 REQUEST_REJECTED = Topic("sysaccess.request-rejected.v1", ev.SystemAccessRequestRejected, "request_id")
 REQUEST_ESCALATED = Topic("sysaccess.request-escalated.v1", ev.RequestEscalated, "request_id")
 REQUEST_TIMED_OUT = Topic("sysaccess.request-timed-out.v1", ev.RequestTimedOut, "request_id")
+REMINDER_TRIGGERED = Topic(
+    "sysaccess.escalation-reminder-triggered.v1", ev.EscalationReminderTriggered, "request_id"
+)
 CLIENT_ADDED = Topic("sysaccess.client-added.v1", ev.ClientAdded, "system_access_id")
 CLIENT_REMOVED = Topic("sysaccess.client-removed.v1", ev.ClientRemoved, "system_access_id")
 ACCESS_DELETED = Topic("sysaccess.access-deleted.v1", ev.SystemAccessDeleted, "system_access_id")
+
+# Deliveries (e-mail, webhooks) the notifier gave up on after its retries.
+NOTIFICATIONS_DEAD_LETTER = "sysaccess.notifications.dlq"
 
 ALL_TOPICS: tuple[Topic, ...] = (
     SYSTEM_REGISTERED,
@@ -56,6 +62,7 @@ ALL_TOPICS: tuple[Topic, ...] = (
     REQUEST_REJECTED,
     REQUEST_ESCALATED,
     REQUEST_TIMED_OUT,
+    REMINDER_TRIGGERED,
     CLIENT_ADDED,
     CLIENT_REMOVED,
     ACCESS_DELETED,

@@ -13,7 +13,7 @@ from rich.console import Console
 from shared.devkeys import ensure_dev_keys, mint_token
 from shared.orgno import is_valid_org_no
 from sysaccess import infra
-from sysaccess.processes import service_processes
+from sysaccess.processes import service_processes, smtp_catcher
 from sysaccess.profiles import DEV, TEST, Profile
 
 app = typer.Typer(help="Local runner and tools for sysaccess", no_args_is_help=True)
@@ -86,7 +86,10 @@ def run(profile: Annotated[str, typer.Option(help="dev or test")] = "dev") -> No
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from exc
     private_key, _ = ensure_dev_keys(chosen.dev_keys)
-    processes = service_processes(chosen.service_env(), chosen.var / "logs")
+    processes = [
+        smtp_catcher(chosen.smtp_port, chosen.mail_dir, chosen.var / "logs"),
+        *service_processes(chosen.service_env(), chosen.var / "logs"),
+    ]
     stopping = False
 
     def on_signal(_sig: int, _frame: object) -> None:
@@ -107,9 +110,10 @@ def run(profile: Annotated[str, typer.Option(help="dev or test")] = "dev") -> No
             lifetime_seconds=12 * 3600,
         )
         console.print("[bold green]sysaccess is running[/bold green]")
-        console.print(f"  request_intake  {processes[0].url}  (vendor API, /docs)")
-        console.print(f"  approval        {processes[1].url}  (portal)")
-        console.print(f"  notifier        {processes[2].url}  (health, metrics)")
+        console.print(f"  request_intake  {processes[1].url}  (vendor API, /docs)")
+        console.print(f"  approval        {processes[2].url}/login  (portal)")
+        console.print(f"  notifier        {processes[3].url}  (health, metrics, inbox API)")
+        console.print(f"  SMTP catcher    127.0.0.1:{chosen.smtp_port}  (mail in {chosen.mail_dir})")
         console.print(f"  Kafka {chosen.infra.kafka_bootstrap}   Redis {chosen.infra.redis_url}")
         console.print(f"  logs in {chosen.var / 'logs'}")
         console.print("\nDevelopment token for SMARTCLOUD AS (314000110), valid 12 hours:")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from sysaccess.infra import PROJECT_ROOT, InfraError
+from sysaccess.infra import PROJECT_ROOT, InfraError, port_open
 
 SERVICES = {
     "request_intake": "INTAKE_PORT",
@@ -27,6 +27,9 @@ class ServiceProcess:
     port: int
     env: dict[str, str]
     log_path: Path
+    module: str = ""
+    args: tuple[str, ...] = ()
+    health_path: str | None = "/health"
     proc: subprocess.Popen[bytes] | None = field(default=None, init=False)
 
     @property
@@ -37,7 +40,7 @@ class ServiceProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", f"services.{self.name}"],
+                [sys.executable, "-m", self.module or f"services.{self.name}", *self.args],
                 cwd=PROJECT_ROOT,
                 env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT), **self.env},
                 stdout=log,
@@ -51,11 +54,15 @@ class ServiceProcess:
         while time.monotonic() < deadline:
             if self.proc is not None and self.proc.poll() is not None:
                 break
-            try:
-                if httpx.get(f"{self.url}/health", timeout=1.0).json().get("status") == "ok":
+            if self.health_path is None:
+                if port_open(self.port):
                     return
-            except (httpx.HTTPError, ValueError):
-                pass
+            else:
+                try:
+                    if httpx.get(f"{self.url}{self.health_path}", timeout=1.0).json().get("status") == "ok":
+                        return
+                except (httpx.HTTPError, ValueError):
+                    pass
             time.sleep(0.2)
         tail = self.log_path.read_text(errors="replace")[-3000:] if self.log_path.exists() else ""
         raise InfraError(f"{self.name} did not become healthy on {self.url}; log tail:\n{tail}")
@@ -74,6 +81,19 @@ class ServiceProcess:
             self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.kill()
+
+
+def smtp_catcher(port: int, mail_dir: Path, log_dir: Path) -> ServiceProcess:
+    """The local SMTP server that stores mail as .eml files (development and tests)."""
+    return ServiceProcess(
+        name="smtp",
+        port=port,
+        env={},
+        log_path=log_dir / "smtp.log",
+        module="sysaccess.smtp_catcher",
+        args=("--port", str(port), "--dir", str(mail_dir)),
+        health_path=None,
+    )
 
 
 def service_processes(

@@ -15,6 +15,8 @@ from shared.webapp import create_service_app
 from shared.world import load_world
 
 from .directory import Directory
+from .expiry import ExpiryJob
+from .inbox import InboxClient
 from .portal import Portal
 from .sessions import SessionStore
 from .settings import ApprovalSettings
@@ -71,6 +73,8 @@ def create_app(settings: ApprovalSettings | None = None) -> FastAPI:
     async def on_startup(_app: FastAPI) -> None:
         if settings.seed_directory:
             await approval.directory.seed()
+        expiry = ExpiryJob(approval.store, approval.directory, interval_seconds=settings.expiry_check_seconds)
+        approval.runtime.spawn(expiry.run())
 
     app = create_service_app(
         approval.runtime,
@@ -78,8 +82,15 @@ def create_app(settings: ApprovalSettings | None = None) -> FastAPI:
         description="End-user portal, BFF and decision worker",
         on_startup=on_startup,
     )
+    inbox = InboxClient(settings.notifier_url, settings.notifier_token.get_secret_value())
+    approval.runtime.on_stop(inbox.aclose)
     context = PortalContext(
-        approval.portal, approval.sessions, approval.directory, settings.public_base_url, settings.dev_login
+        approval.portal,
+        approval.sessions,
+        approval.directory,
+        inbox,
+        settings.public_base_url,
+        settings.dev_login,
     )
     install_portal(app, context)
     app.state.approval = approval

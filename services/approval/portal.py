@@ -120,7 +120,7 @@ class Portal:
             system_name=_pick(state.get("systemName") or {}, lang) or state["systemId"],
             integration_title=state["integrationTitle"],
             rights=[NamedItem(r, self._resource_name(r, lang)) for r in state["rights"]],
-            packages=[NamedItem(p, self._package_name(p, lang)) for p in state["accessPackages"]],
+            packages=[NamedItem(p, self.package_name(p, lang)) for p in state["accessPackages"]],
             escalated=bool(state.get("escalated")),
             verdict=verdict,
             created=state["created"],
@@ -179,7 +179,7 @@ class Portal:
         resource = self.world.resource(resource_id)
         return _pick(resource.name, lang) if resource else resource_id
 
-    def _package_name(self, urn: str, lang: str) -> str:
+    def package_name(self, urn: str, lang: str) -> str:
         package = self.world.package(urn)
         return _pick(package.title, lang) if package else urn
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.world import DEFAULT_WORLD_FILE
@@ -32,5 +32,10 @@ class ApprovalSettings(BaseSettings):
     dev_login: bool = Field(
         default=False, description="Enable the development identity provider (never in production)"
     )
+    notifier_url: str = Field(default="http://127.0.0.1:8003", description="Notifier base URL (inbox API)")
+    notifier_token: SecretStr = Field(
+        default=SecretStr("dev-internal-token"), description="Service token for the notifier's inbox API"
+    )
+    expiry_check_seconds: float = Field(default=5, description="How often expiry and reminders are checked")
     log_level: str = Field(default="INFO", description="Log level")
     json_logs: bool = Field(default=True, description="Log as JSON lines")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
@@ -10,7 +11,7 @@ from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
 from shared import events as ev
-from shared.idempotency import Write, apply_once
+from shared.idempotency import Write, apply_once, begin
 from shared.outbox import stage
 
 from .decisions import Applied, Refusal
@@ -39,6 +40,14 @@ class ApprovalStore:
     def _pending(self, org_no: str) -> str:
         return f"{self.prefix}:pending:{org_no}"
 
+    @property
+    def expiry_index(self) -> str:
+        return f"{self.prefix}:expiry"
+
+    @property
+    def reminder_index(self) -> str:
+        return f"{self.prefix}:reminders"
+
     def result_key(self, command_id: str) -> str:
         return f"{self.prefix}:decision:{command_id}"
 
@@ -46,6 +55,17 @@ class ApprovalStore:
         return f"{self.prefix}:decision-done:{command_id}"
 
     # -- reads ------------------------------------------------------------------------------
+    async def accesses_of(self, org_no: str) -> list[dict[str, Any]]:
+        ids = sorted(str(i) for i in await self.redis.smembers(self._party_accesses(org_no)))
+        raws = await self.redis.mget([self._access(i) for i in ids]) if ids else []
+        found = [json.loads(r) for r in raws if r]
+        return [a for a in found if not a.get("deleted")]
+
+    async def pending_escalated(self, org_no: str) -> list[dict[str, Any]]:
+        ids = [str(i) for i in await self.redis.zrange(self._pending(org_no), 0, 199)]
+        raws = await self.redis.mget([self.request_key(i) for i in ids]) if ids else []
+        return [json.loads(r) for r in raws if r]
+
     async def get_request(self, request_id: str) -> dict[str, Any] | None:
         raw = await self.redis.get(self.request_key(request_id))
         return cast(dict[str, Any], json.loads(raw)) if raw else None
@@ -96,6 +116,7 @@ class ApprovalStore:
 
             def write(p: Pipeline) -> None:
                 p.set(key, json.dumps(state))
+                p.zadd(self.expiry_index, {str(event.request_id): event.expires_at.timestamp()})
 
             return write
 
@@ -206,4 +227,80 @@ class ApprovalStore:
             pipe.zrem(self._pending(party), state["id"])
         elif decided.outcome == "Escalated":
             created = datetime.fromisoformat(state["created"]).astimezone(UTC)
+            expires = datetime.fromisoformat(state["expiresAt"]).astimezone(UTC)
             pipe.zadd(self._pending(party), {state["id"]: created.timestamp()})
+            halfway = created + (expires - created) / 2
+            pipe.zadd(self.reminder_index, {state["id"]: halfway.timestamp()})
+        if decided.outcome in ("Accepted", "Rejected"):
+            pipe.zrem(self.expiry_index, state["id"])
+            pipe.zrem(self.reminder_index, state["id"])
+
+    # -- expiry and reminders ---------------------------------------------------------------------
+    async def due(self, index: str, now: datetime, limit: int = 200) -> list[str]:
+        found = await self.redis.zrangebyscore(index, "-inf", now.timestamp(), start=0, num=limit)
+        return [str(i) for i in found]
+
+    async def expire(self, request_id: str, now: datetime) -> bool:
+        """Time out a pending request once: status, index and RequestTimedOut in one transaction."""
+        key = self.request_key(request_id)
+        expired = False
+
+        async def tx(pipe: Pipeline) -> None:
+            nonlocal expired
+            raw = await pipe.get(key)
+            state = json.loads(raw) if raw else None
+            begin(pipe)
+            pipe.zrem(self.expiry_index, request_id)
+            if state is None or state["status"] != "New":
+                return
+            if datetime.fromisoformat(state["expiresAt"]) > now:
+                return
+            state["status"] = "Timedout"
+            pipe.set(key, json.dumps(state))
+            pipe.zrem(self._pending(state["partyOrgNo"]), request_id)
+            pipe.zrem(self.reminder_index, request_id)
+            stage(
+                pipe,
+                self.outbox,
+                ev.RequestTimedOut(
+                    request_id=uuid.UUID(request_id),
+                    system_id=state["systemId"],
+                    vendor_org_no=state["vendorOrgNo"],
+                    party_org_no=state["partyOrgNo"],
+                ),
+            )
+            expired = True
+
+        await self.redis.transaction(tx, key)
+        return expired
+
+    async def remind(self, request_id: str, managers: tuple[str, ...]) -> bool:
+        """Trigger the one reminder of an escalated request that is still pending."""
+        key = self.request_key(request_id)
+        reminded = False
+
+        async def tx(pipe: Pipeline) -> None:
+            nonlocal reminded
+            raw = await pipe.get(key)
+            state = json.loads(raw) if raw else None
+            begin(pipe)
+            pipe.zrem(self.reminder_index, request_id)
+            if state is None or state["status"] != "New" or not state.get("escalated"):
+                return
+            stage(
+                pipe,
+                self.outbox,
+                ev.EscalationReminderTriggered(
+                    request_id=uuid.UUID(request_id),
+                    request_type=ev.RequestType(state["requestType"]),
+                    system_id=state["systemId"],
+                    vendor_org_no=state["vendorOrgNo"],
+                    party_org_no=state["partyOrgNo"],
+                    access_managers=managers,
+                    expires_at=datetime.fromisoformat(state["expiresAt"]),
+                ),
+            )
+            reminded = True
+
+        await self.redis.transaction(tx, key)
+        return reminded

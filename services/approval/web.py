@@ -15,6 +15,7 @@ from shared import events as ev
 from shared.problems import Problem
 
 from .directory import Directory
+from .inbox import InboxClient
 from .portal import LOGGED_OUT_PATH, Portal
 from .sessions import COOKIE_NAME, Session, SessionStore
 from .texts import LANGUAGES, texts_for
@@ -44,12 +45,14 @@ class PortalContext:
         portal: Portal,
         sessions: SessionStore,
         directory: Directory,
+        inbox: InboxClient,
         public_base_url: str,
         dev_login: bool,
     ) -> None:
         self.portal = portal
         self.sessions = sessions
         self.directory = directory
+        self.inbox = inbox
         parts = urlsplit(public_base_url)
         self.origin = f"{parts.scheme}://{parts.netloc}"
         self.secure_cookies = parts.scheme == "https"
@@ -243,13 +246,70 @@ async def logged_out(request: Request, lang: Lang) -> Response:
 
 
 @pages_router.get("/systemuser/overview")
-async def overview(request: Request, context: Ctx, lang: Lang, session: MaybeSession) -> Response:
+async def overview(
+    request: Request,
+    context: Ctx,
+    lang: Lang,
+    session: MaybeSession,
+    party: Annotated[str | None, Query(max_length=9)] = None,
+) -> Response:
     if session is None or session.pid is None:
         return _login_redirect(request)
-    person = await context.directory.person(session.pid)
     t = texts_for(lang)
-    parties = ", ".join(p.name for p in await context.directory.parties(session.pid)) or "-"
-    return _message(request, lang, session, t["title"], parties, "overview", 200, person=person)
+    person = await context.directory.person(session.pid)
+    managed = [
+        p
+        for p in await context.directory.parties(session.pid)
+        if (rel := await context.directory.relation(session.pid, p.org_no)) is not None
+        and rel.is_access_manager
+    ]
+    chosen = next((p for p in managed if p.org_no == party), managed[0] if managed else None)
+    if chosen is None or (party is not None and chosen.org_no != party):
+        return _message(
+            request, lang, session, t["forbidden_title"], t["not_manager"], "forbidden", 403, person=person
+        )
+    store = context.portal.store
+    pending = [
+        {**r, "vendorName": await context.directory.org_name(r["vendorOrgNo"])}
+        for r in await store.pending_escalated(chosen.org_no)
+        if r["status"] == "New"
+    ]
+    accesses = [
+        {
+            **a,
+            "vendorName": await context.directory.org_name(a["vendorOrgNo"]),
+            "packageNames": [context.portal.package_name(p, lang) for p in a["accessPackages"]],
+        }
+        for a in await store.accesses_of(chosen.org_no)
+    ]
+    inbox = await context.inbox.items(session.pid)
+    return _render(
+        request,
+        "overview.html",
+        lang,
+        session,
+        person=person,
+        parties=managed,
+        party=chosen,
+        pending=pending,
+        accesses=accesses,
+        inbox=inbox,
+    )
+
+
+@pages_router.post("/inbox/{notification_id}/read")
+async def mark_notification_read(
+    notification_id: str,
+    context: Ctx,
+    session: MaybeSession,
+    csrf_token: Annotated[str, Form(max_length=128)] = "",
+) -> Response:
+    if session is None or session.pid is None:
+        raise Problem(401, "Unauthorized", "Log in first")
+    if not session.csrf_matches(csrf_token):
+        raise Problem(403, "Forbidden", "Missing or wrong CSRF token", code="CSRF")
+    await context.inbox.mark_read(session.pid, notification_id)
+    return RedirectResponse(HOME, status_code=303)
 
 
 async def _request_page(

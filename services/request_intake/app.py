@@ -38,6 +38,8 @@ def build_runtime(settings: IntakeSettings) -> tuple[ServiceRuntime, IntakeServi
         request_ttl=timedelta(days=settings.request_ttl_days),
         page_size=settings.page_size,
         require_known_party=settings.require_known_party,
+        webhook_master_key=settings.webhook_master_key.get_secret_value(),
+        insecure_loopback_webhooks=settings.allow_loopback_http_webhooks,
     )
     return runtime, service
 

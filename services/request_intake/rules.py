@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from shared.events import SystemDescription
 from shared.orgno import is_valid_org_no
 from shared.problems import Problem
-from shared.redirects import is_valid_registered_url, redirect_allowed
+from shared.redirects import is_loopback_http, is_valid_registered_url, redirect_allowed
 from shared.world import PACKAGE_URN_PREFIX, RESOURCE_ATTRIBUTE, World
 
 from .schemas import AccessPackageRef, AgentRequestBody, Right, StandardRequestBody, SystemBody
@@ -41,7 +41,12 @@ def package_urns(packages: Iterable[AccessPackageRef]) -> tuple[str, ...]:
 
 
 def validate_system(
-    body: SystemBody, caller_org: str, world: World, path_id: str | None = None
+    body: SystemBody,
+    caller_org: str,
+    world: World,
+    path_id: str | None = None,
+    *,
+    insecure_loopback_webhooks: bool = False,
 ) -> SystemDescription:
     """Check a system register body; return what other services are told about the system."""
     vendor_org = vendor_org_from_id(body.vendor.ID)
@@ -83,7 +88,10 @@ def validate_system(
                 5,
                 f"Redirect URLs must be absolute https URLs without query, fragment or user info: {url}",
             )
-    if body.webhook_url is not None and not is_valid_registered_url(body.webhook_url):
+    if body.webhook_url is not None and not (
+        is_valid_registered_url(body.webhook_url)
+        or (insecure_loopback_webhooks and is_loopback_http(body.webhook_url))
+    ):
         raise _vld(5, "webhookUrl must be an absolute https URL")
     name = dict(body.name)
     if not any(v.strip() for v in name.values()):

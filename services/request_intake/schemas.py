@@ -71,6 +71,9 @@ class SystemView(SystemBody):
     is_deleted: bool = False
     created: datetime
     updated: datetime
+    webhook_secret: str | None = Field(
+        default=None, description="Signing secret of the webhook; returned once, when the URL is first set"
+    )
 
 
 class StandardRequestBody(ApiModel):

@@ -10,6 +10,7 @@ from typing import Any
 
 from shared import events as ev
 from shared.problems import Problem
+from shared.webhooks import derive_secret
 from shared.world import RESOURCE_ATTRIBUTE, World
 
 from .rules import validate_request, validate_system
@@ -46,6 +47,8 @@ class IntakeService:
         request_ttl: timedelta,
         page_size: int,
         require_known_party: bool,
+        webhook_master_key: str,
+        insecure_loopback_webhooks: bool = False,
     ) -> None:
         self.store = store
         self.world = world
@@ -54,10 +57,14 @@ class IntakeService:
         self.request_ttl = request_ttl
         self.page_size = page_size
         self.require_known_party = require_known_party
+        self.webhook_master_key = webhook_master_key
+        self.insecure_loopback_webhooks = insecure_loopback_webhooks
 
     # -- system register --------------------------------------------------------------------
     async def register_system(self, body: SystemBody, vendor_org: str) -> SystemView:
-        description = validate_system(body, vendor_org, self.world)
+        description = validate_system(
+            body, vendor_org, self.world, insecure_loopback_webhooks=self.insecure_loopback_webhooks
+        )
         now = _now()
         record = self._system_record(body, description.vendor_org_no, now, now)
         stored = await self.store.save_system(
@@ -70,16 +77,29 @@ class IntakeService:
                 f"System {body.id} already exists",
                 code="AUTH.VLD-00002",
             )
-        return SystemView.model_validate(record)
+        return self._with_secret(SystemView.model_validate(record), had_webhook=False)
 
     async def replace_system(self, system_id: str, body: SystemBody, vendor_org: str) -> SystemView:
         existing = await self._own_system(system_id, vendor_org)
-        description = validate_system(body, vendor_org, self.world, path_id=system_id)
+        description = validate_system(
+            body,
+            vendor_org,
+            self.world,
+            path_id=system_id,
+            insecure_loopback_webhooks=self.insecure_loopback_webhooks,
+        )
         record = self._system_record(
             body, description.vendor_org_no, datetime.fromisoformat(existing["created"]), _now()
         )
         await self.store.save_system(record, ev.SystemUpdated(system=description), must_be_new=False)
-        return SystemView.model_validate(record)
+        return self._with_secret(
+            SystemView.model_validate(record), had_webhook=bool(existing.get("webhookUrl"))
+        )
+
+    def _with_secret(self, view: SystemView, *, had_webhook: bool) -> SystemView:
+        if view.webhook_url is None or had_webhook:
+            return view
+        return view.model_copy(update={"webhook_secret": derive_secret(self.webhook_master_key, view.id)})
 
     async def delete_system(self, system_id: str, vendor_org: str) -> None:
         existing = await self._own_system(system_id, vendor_org)
@@ -129,7 +149,9 @@ class IntakeService:
     ) -> tuple[RequestView, bool]:
         """Create a request, or return the pending one with the same natural key (created=False)."""
         system = await self._own_system(body.system_id, vendor_org)
-        description = validate_system(SystemView.model_validate(system), vendor_org, self.world)
+        description = validate_system(
+            SystemView.model_validate(system), vendor_org, self.world, insecure_loopback_webhooks=True
+        )
         rights, packages = validate_request(
             body, description, self.world, require_known_party=self.require_known_party
         )

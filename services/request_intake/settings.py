@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.world import DEFAULT_WORLD_FILE
@@ -41,6 +41,13 @@ class IntakeSettings(BaseSettings):
     page_size: int = Field(default=50, description="Requests per page in bysystem lists")
     require_known_party: bool = Field(
         default=False, description="Refuse parties that are not in the seed file's organisations"
+    )
+    webhook_master_key: SecretStr = Field(
+        default=SecretStr("dev-webhook-master-key"),
+        description="Key the per-system webhook signing secrets derive from (same as the notifier's)",
+    )
+    allow_loopback_http_webhooks: bool = Field(
+        default=False, description="Development only: accept http:// webhook URLs on 127.0.0.1/localhost"
     )
     outbox_relay: bool = Field(
         default=True,

@@ -14,7 +14,7 @@ import pytest
 from playwright.async_api import Browser, async_playwright
 
 from sysaccess.infra import free_port
-from sysaccess.processes import ServiceProcess, service_processes
+from sysaccess.processes import ServiceProcess, service_processes, smtp_catcher
 from tests.conftest import TokenFactory
 from tests.support.infra import Endpoints
 
@@ -35,6 +35,7 @@ class Stack:
     processes: dict[str, ServiceProcess]
     vendor_token: str
     endpoints: Endpoints
+    mail_dir: Path
 
     @property
     def intake(self) -> str:
@@ -51,7 +52,7 @@ class Stack:
 
 
 def stack_env(endpoints: Endpoints, jwks: Path) -> dict[str, str]:
-    intake, approval, notifier = free_port(), free_port(), free_port()
+    intake, approval, notifier, smtp = free_port(), free_port(), free_port(), free_port()
     return {
         "INTAKE_PORT": str(intake),
         "INTAKE_KAFKA_BOOTSTRAP": endpoints.kafka_bootstrap,
@@ -60,15 +61,21 @@ def stack_env(endpoints: Endpoints, jwks: Path) -> dict[str, str]:
         "INTAKE_SEED_SYSTEMS": "true",
         "INTAKE_PORTAL_BASE_URL": f"http://127.0.0.1:{approval}",
         "INTAKE_PUBLIC_BASE_URL": f"http://127.0.0.1:{intake}",
+        "INTAKE_ALLOW_LOOPBACK_HTTP_WEBHOOKS": "true",
         "APPROVAL_PORT": str(approval),
         "APPROVAL_KAFKA_BOOTSTRAP": endpoints.kafka_bootstrap,
         "APPROVAL_REDIS_URL": endpoints.redis_url,
         "APPROVAL_PUBLIC_BASE_URL": f"http://127.0.0.1:{approval}",
         "APPROVAL_DEV_LOGIN": "true",
+        "APPROVAL_NOTIFIER_URL": f"http://127.0.0.1:{notifier}",
+        "APPROVAL_EXPIRY_CHECK_SECONDS": "0.5",
         "NOTIFIER_PORT": str(notifier),
         "NOTIFIER_KAFKA_BOOTSTRAP": endpoints.kafka_bootstrap,
         "NOTIFIER_REDIS_URL": endpoints.redis_url,
         "NOTIFIER_PORTAL_BASE_URL": f"http://127.0.0.1:{approval}",
+        "NOTIFIER_SMTP_PORT": str(smtp),
+        "NOTIFIER_FIRST_RETRY_SECONDS": "0.2",
+        "NOTIFIER_MAX_ATTEMPTS": "4",
     }
 
 
@@ -81,13 +88,15 @@ def stack(
 ) -> Iterator[Stack]:
     env = stack_env(endpoints, dev_keys[1])
     logs = tmp_path_factory.mktemp("service-logs")
+    mail_dir = tmp_path_factory.mktemp("mail")
     processes = {p.name: p for p in service_processes(env, logs)}
+    processes["smtp"] = smtp_catcher(int(env["NOTIFIER_SMTP_PORT"]), mail_dir, logs)
     for process in processes.values():
         process.start()
     try:
         for process in processes.values():
             process.wait_healthy()
-        yield Stack(processes, token_for(), endpoints)
+        yield Stack(processes, token_for(), endpoints, mail_dir)
     finally:
         for process in processes.values():
             process.stop()

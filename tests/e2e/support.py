@@ -45,3 +45,47 @@ async def vendor_status(stack: Stack, request_id: str, want: str, *, agent: bool
                 return body
             await asyncio.sleep(0.1)
     raise AssertionError(f"vendor never read {want} for {request_id}: {body}")
+
+
+async def register_hook_system(stack: Stack, webhook_url: str) -> tuple[str, str]:
+    """A SMARTCLOUD AS system with a webhook; returns (system id, signing secret shown once)."""
+    system_id = f"314000110_hooks{uuid.uuid4().hex[:8]}"
+    body = {
+        "id": system_id,
+        "vendor": {"authority": "iso6523-actorid-upis", "ID": "0192:314000110"},
+        "name": {"nb": "SmartCloud Hooks", "en": "SmartCloud Hooks"},
+        "rights": [{"resource": [{"id": "urn:altinn:resource", "value": "ske-krav-og-betalinger"}]}],
+        "accessPackages": [{"urn": "urn:altinn:accesspackage:skattnaering"}],
+        "isVisible": False,
+        "allowedRedirectUrls": ["https://smartcloud.example/receipt"],
+        "webhookUrl": webhook_url,
+    }
+    async with stack.vendor() as vendor:
+        response = await vendor.post("/authentication/api/v1/systemregister/vendor", json=body)
+        assert response.status_code == 201, response.text
+        secret: str = response.json()["webhookSecret"]
+        again = await vendor.get(f"/authentication/api/v1/systemregister/vendor/{system_id}")
+        assert again.json()["webhookSecret"] is None  # shown once
+    await asyncio.sleep(1.0)  # the notifier learns the system from the register's event
+    return system_id, secret
+
+
+def mails_about(stack: Stack, request_id: str) -> list[Any]:
+    from email import message_from_bytes, policy
+
+    found = []
+    for path in stack.mail_dir.glob("*.eml"):
+        message = message_from_bytes(path.read_bytes(), policy=policy.default)
+        body = message.get_body(preferencelist=("plain",))
+        if body is not None and request_id in body.get_content():
+            found.append(message)
+    return found
+
+
+async def wait_for_mails(stack: Stack, request_id: str, count: int, timeout: float = 30.0) -> list[Any]:
+    for _ in range(int(timeout / 0.2)):
+        found = mails_about(stack, request_id)
+        if len(found) >= count:
+            return found
+        await asyncio.sleep(0.2)
+    return mails_about(stack, request_id)
