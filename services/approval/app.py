@@ -14,6 +14,8 @@ from shared.topics import DECIDE_REQUEST
 from shared.webapp import create_service_app
 from shared.world import load_world
 
+from . import web, web_clients
+from .client_admin import ClientAdministration
 from .directory import Directory
 from .expiry import ExpiryJob
 from .inbox import InboxClient
@@ -21,7 +23,7 @@ from .portal import Portal
 from .sessions import SessionStore
 from .settings import ApprovalSettings
 from .store import ApprovalStore
-from .web import PortalContext, install_portal
+from .web import PortalContext
 from .worker import DecisionWorker, register_consumers
 
 SERVICE_NAME = "approval"
@@ -89,9 +91,17 @@ def create_app(settings: ApprovalSettings | None = None) -> FastAPI:
         approval.sessions,
         approval.directory,
         inbox,
+        ClientAdministration(approval.store, approval.directory),
         settings.public_base_url,
         settings.dev_login,
     )
     install_portal(app, context)
     app.state.approval = approval
     return app
+
+
+def install_portal(app: FastAPI, context: PortalContext) -> None:
+    app.state.portal_context = context
+    app.add_middleware(web.SecurityHeaders)
+    for router in (web.login_router, web_clients.pages, web.pages_router, web_clients.bff, web.bff_router):
+        app.include_router(router)

@@ -15,6 +15,7 @@ from redis.asyncio import Redis
 from shared.world import Organisation, Person, World
 
 from .authorization import ACCESS_MANAGER_ROLES, Relation
+from .clients import ClientRelationship
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,8 @@ class Directory:
                     link.client_org_no,
                     json.dumps({"relation": link.relation, "accessPackages": link.access_packages}),
                 )
-            pipe.sadd(self._key("people"), *[p.pid for p in world.people])
+            if world.people:
+                pipe.sadd(self._key("people"), *[p.pid for p in world.people])
             await pipe.execute()
 
     async def person(self, pid: str) -> Person | None:
@@ -94,6 +96,18 @@ class Directory:
 
     async def access_managers(self, org_no: str) -> tuple[str, ...]:
         return tuple(sorted(str(p) for p in await self.redis.smembers(self._key("managers", org_no))))
+
+    async def client_relationships(self, facilitator_org_no: str) -> list[ClientRelationship]:
+        raw = await self.redis.hgetall(self._key("clients", facilitator_org_no))
+        found = []
+        for client, data in raw.items():
+            parsed = json.loads(data)
+            found.append(
+                ClientRelationship(
+                    str(client), parsed["relation"], frozenset(parsed.get("accessPackages", ()))
+                )
+            )
+        return found
 
     async def org_name(self, org_no: str) -> str:
         org = await self.organisation(org_no)

@@ -235,6 +235,91 @@ class ApprovalStore:
             pipe.zrem(self.expiry_index, state["id"])
             pipe.zrem(self.reminder_index, state["id"])
 
+    # -- clients of a client system access and deletion -----------------------------------------------
+    def _clients(self, access_id: str) -> str:
+        return f"{self.prefix}:clients:{access_id}"
+
+    async def clients_of(self, access_id: str) -> list[str]:
+        return sorted(str(c) for c in await self.redis.smembers(self._clients(access_id)))
+
+    async def change_clients(
+        self, access_id: str, *, add: list[str], remove: list[str], actor_pid: str
+    ) -> tuple[list[str], list[str]]:
+        """Add and remove clients atomically, with one ClientAdded/ClientRemoved per actual change."""
+        access_key, clients_key = self._access(access_id), self._clients(access_id)
+        changes: tuple[list[str], list[str]] = ([], [])
+
+        async def tx(pipe: Pipeline) -> None:
+            nonlocal changes
+            raw = await pipe.get(access_key)
+            current = {str(c) for c in await pipe.smembers(clients_key)}
+            begin(pipe)
+            if raw is None or json.loads(raw).get("deleted"):
+                changes = ([], [])
+                return
+            access = json.loads(raw)
+            added = sorted({c for c in add if c not in current})
+            removed = sorted({c for c in remove if c in current})
+            if added:
+                pipe.sadd(clients_key, *added)
+            if removed:
+                pipe.srem(clients_key, *removed)
+            common = {
+                "system_access_id": uuid.UUID(access_id),
+                "system_id": access["systemId"],
+                "vendor_org_no": access["vendorOrgNo"],
+                "facilitator_org_no": access["partyOrgNo"],
+            }
+            stage(
+                pipe,
+                self.outbox,
+                *(ev.ClientAdded(client_org_no=c, added_by=actor_pid, **common) for c in added),
+            )
+            stage(
+                pipe,
+                self.outbox,
+                *(ev.ClientRemoved(client_org_no=c, removed_by=actor_pid, **common) for c in removed),
+            )
+            changes = (added, removed)
+
+        await self.redis.transaction(tx, access_key, clients_key)
+        return changes
+
+    async def delete_access(self, access_id: str, party_org_no: str, actor_pid: str) -> bool:
+        """Delete a system access once; its clients are released with it."""
+        access_key, clients_key = self._access(access_id), self._clients(access_id)
+        deleted = False
+
+        async def tx(pipe: Pipeline) -> None:
+            nonlocal deleted
+            raw = await pipe.get(access_key)
+            begin(pipe)
+            access = json.loads(raw) if raw else None
+            if access is None or access.get("deleted") or access["partyOrgNo"] != party_org_no:
+                deleted = False
+                return
+            access["deleted"] = True
+            access["deletedBy"] = actor_pid
+            pipe.set(access_key, json.dumps(access))
+            pipe.srem(self._party_accesses(party_org_no), access_id)
+            pipe.delete(clients_key)
+            stage(
+                pipe,
+                self.outbox,
+                ev.SystemAccessDeleted(
+                    system_access_id=uuid.UUID(access_id),
+                    system_id=access["systemId"],
+                    vendor_org_no=access["vendorOrgNo"],
+                    party_org_no=party_org_no,
+                    external_ref=access["externalRef"],
+                    deleted_by=actor_pid,
+                ),
+            )
+            deleted = True
+
+        await self.redis.transaction(tx, access_key, clients_key)
+        return deleted
+
     # -- expiry and reminders ---------------------------------------------------------------------
     async def due(self, index: str, now: datetime, limit: int = 200) -> list[str]:
         found = await self.redis.zrangebyscore(index, "-inf", now.timestamp(), start=0, num=limit)

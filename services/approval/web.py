@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
 
-from fastapi import APIRouter, Depends, FastAPI, Form, Query, Request, Response
+from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
@@ -14,6 +14,7 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 from shared import events as ev
 from shared.problems import Problem
 
+from .client_admin import ClientAdministration
 from .directory import Directory
 from .inbox import InboxClient
 from .portal import LOGGED_OUT_PATH, Portal
@@ -46,6 +47,7 @@ class PortalContext:
         sessions: SessionStore,
         directory: Directory,
         inbox: InboxClient,
+        clients: ClientAdministration,
         public_base_url: str,
         dev_login: bool,
     ) -> None:
@@ -53,6 +55,7 @@ class PortalContext:
         self.sessions = sessions
         self.directory = directory
         self.inbox = inbox
+        self.clients = clients
         parts = urlsplit(public_base_url)
         self.origin = f"{parts.scheme}://{parts.netloc}"
         self.secure_cookies = parts.scheme == "https"
@@ -517,11 +520,3 @@ def _bff_routes(kind: str) -> None:
 
 for _kind in KINDS:
     _bff_routes(_kind)
-
-
-def install_portal(app: FastAPI, context: PortalContext) -> None:
-    app.state.portal_context = context
-    app.add_middleware(SecurityHeaders)
-    app.include_router(login_router)
-    app.include_router(pages_router)
-    app.include_router(bff_router)

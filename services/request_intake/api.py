@@ -177,6 +177,11 @@ async def withdraw_request(request_id: str, vendor: RequestWriter, svc: Service)
     return {"withdrawn": True}
 
 
+@router.get("/systemuser/vendor/{system_user_id}/clients", tags=["systemusers"])
+async def clients_of_system_user(system_user_id: str, vendor: RequestReader, svc: Service) -> dict[str, Any]:
+    return await svc.clients(system_user_id, vendor.org_no)
+
+
 @router.get("/systemuser/vendor/byquery", tags=["systemusers"])
 async def system_access_by_query(
     vendor: RequestWriter,

@@ -43,6 +43,14 @@ def register_consumers(broker: KafkaBroker, store: IntakeStore, group_id: str) -
     async def on_access_deleted(event: ev.SystemAccessDeleted) -> None:
         await store.mark_access_deleted(event)
 
+    @broker.subscriber(topics.CLIENT_ADDED.name, **options(topics.CLIENT_ADDED))
+    async def on_client_added(event: ev.ClientAdded) -> None:
+        await store.change_client(event)
+
+    @broker.subscriber(topics.CLIENT_REMOVED.name, **options(topics.CLIENT_REMOVED))
+    async def on_client_removed(event: ev.ClientRemoved) -> None:
+        await store.change_client(event)
+
     publishes = (
         topics.SYSTEM_REGISTERED,
         topics.SYSTEM_UPDATED,

@@ -272,6 +272,16 @@ class IntakeService:
         vendor = self.world.organisation(vendor_org)
         return {**access, "supplierName": vendor.name if vendor else system["vendorOrgNo"]}
 
+    async def clients(self, access_id: str, vendor_org: str) -> dict[str, Any]:
+        access = await self.store.get_access(access_id)
+        if access is None or access.get("isDeleted") or access["supplierOrgno"] != vendor_org:
+            raise Problem(404, "System user not found", code="AUTH-00015")
+        clients = []
+        for org_no in await self.store.clients_of(access_id):
+            org = self.world.organisation(org_no)
+            clients.append({"orgNo": org_no, "name": org.name if org else None})
+        return {"systemUserId": access_id, "links": {}, "data": clients}
+
     @staticmethod
     def _visible(record: dict[str, Any] | None, vendor_org: str, request_type: ev.RequestType) -> bool:
         return (

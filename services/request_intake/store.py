@@ -272,6 +272,7 @@ class IntakeStore:
                 p.set(access_key, json.dumps(access))
                 if current == str(event.system_access_id):
                     p.delete(natural)
+                p.delete(self._clients(str(event.system_access_id)))
 
             return write
 
@@ -282,6 +283,30 @@ class IntakeStore:
             plan=plan,
             watch=[access_key, natural],
         )
+
+    def _clients(self, access_id: str) -> str:
+        return f"{self.prefix}:clients:{access_id}"
+
+    async def change_client(self, event: ev.ClientAdded | ev.ClientRemoved) -> bool:
+        key = self._clients(str(event.system_access_id))
+
+        async def plan(pipe: Pipeline) -> Any:
+            def write(p: Pipeline) -> None:
+                if isinstance(event, ev.ClientAdded):
+                    p.sadd(key, event.client_org_no)
+                else:
+                    p.srem(key, event.client_org_no)
+
+            return write
+
+        return await apply_once(self.redis, prefix=self.prefix, event_id=str(event.event_id), plan=plan)
+
+    async def get_access(self, access_id: str) -> dict[str, Any] | None:
+        raw = await self.redis.get(self._access(access_id))
+        return cast(dict[str, Any], json.loads(raw)) if raw else None
+
+    async def clients_of(self, access_id: str) -> list[str]:
+        return sorted(str(c) for c in await self.redis.smembers(self._clients(access_id)))
 
     async def find_access(
         self, system_id: str, party_org_no: str, external_ref: str

@@ -36,6 +36,7 @@ class Stack:
     vendor_token: str
     endpoints: Endpoints
     mail_dir: Path
+    other_vendor_token: str
 
     @property
     def intake(self) -> str:
@@ -96,7 +97,7 @@ def stack(
     try:
         for process in processes.values():
             process.wait_healthy()
-        yield Stack(processes, token_for(), endpoints, mail_dir)
+        yield Stack(processes, token_for(), endpoints, mail_dir, token_for("313222225"))
     finally:
         for process in processes.values():
             process.stop()
