@@ -155,7 +155,52 @@ def bench_intake(
     )
 
 
+@bench_app.command("flows")
+def bench_flows(
+    rate: Annotated[float, typer.Option(help="Offered flows per second (open loop)")] = 50,
+    duration: Annotated[float, typer.Option(help="Seconds per step")] = 20,
+    ramp: Annotated[
+        bool, typer.Option(help="Step the rate from 25% to 200% until p99 passes 500 ms")
+    ] = False,
+    report: Annotated[Path | None, typer.Option(help="Append the figures to this Markdown file")] = None,
+) -> None:
+    """Full flows at a constant arrival rate, with a bare-aiokafka baseline in the same run."""
+    from sysaccess.bench_flows import run_flows_benchmark
+
+    run_flows_benchmark(rate, duration, ramp, report, console)
+
+
+@app.command()
+def chaos(
+    scenario: Annotated[
+        str, typer.Argument(help="kafka-kill, service-kill, redis-restart, poison, rebalance")
+    ],
+    flows: Annotated[int, typer.Option(help="Full flows to drive")] = 200,
+    concurrency: Annotated[int, typer.Option(help="Flows in flight")] = 24,
+) -> None:
+    """Drive full flows while injecting a fault; print what was lost or duplicated."""
+    import asyncio
+
+    from sysaccess.chaos import SCENARIOS, print_report, run_scenario
+
+    chosen = SCENARIOS if scenario == "all" else (scenario,)
+    failed = False
+    for name in chosen:
+        report = asyncio.run(run_scenario(name, flows, concurrency=concurrency, console=console))
+        print_report(report, console)
+        failed |= not report.passed
+    if failed:
+        raise typer.Exit(1)
+
+
+def _interrupt_on_sigterm(_signum: int, _frame: object) -> None:
+    # A plain SIGTERM would end Python without running the `finally` blocks that stop the
+    # processes a command started; turn it into the same path as Ctrl-C.
+    raise KeyboardInterrupt
+
+
 def main() -> None:
+    signal.signal(signal.SIGTERM, _interrupt_on_sigterm)
     app()
 
 

@@ -15,7 +15,7 @@ from shared.devkeys import ensure_dev_keys, mint_token
 from sysaccess.cli import ALL_SCOPES
 from tests.support.infra import Endpoints, infrastructure
 
-TIERS = ("unit", "contract", "integration", "e2e")
+TIERS = ("unit", "contract", "integration", "e2e", "fault")
 
 SMARTCLOUD = "314000110"
 SMARTCLOUD_SYSTEM = "314000110_smartcloud"

@@ -8,10 +8,10 @@ import json
 from playwright.async_api import Browser, expect
 
 from shared.webhooks import DELIVERY_HEADER, SIGNATURE_HEADER, verify
+from sysaccess.webhook_receiver import webhook_receiver
 from tests.e2e.conftest import Stack
 from tests.e2e.support import new_request, register_hook_system, wait_for_mails
 from tests.e2e.test_approval_browser import RECEIPT, open_as
-from tests.support.webhooks import webhook_receiver
 
 MANAGERS = {
     "dress.minst@diskret-naer-tiger.example",

@@ -8,10 +8,10 @@ import uuid
 from datetime import UTC, datetime
 
 from shared import events as ev
+from sysaccess.webhook_receiver import webhook_receiver
 from tests.e2e.conftest import Stack
 from tests.e2e.support import mails_about, register_hook_system
 from tests.support.kafka import publish, wait_for_records
-from tests.support.webhooks import webhook_receiver
 
 TIGER_MANAGERS = ("12887010186", "03897610069", "05816510068")
 

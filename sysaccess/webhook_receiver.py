@@ -1,4 +1,4 @@
-"""A vendor's webhook receiver: a real HTTP server on loopback that records every delivery."""
+"""A vendor's webhook receiver: a real HTTP server on loopback that records every delivery (tests, chaos)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,369 @@
+"""End-to-end benchmark: open-loop full flows (90% approve, 5% reject, 5% escalate).
+
+Latency runs from the vendor's POST to the outcome event on Kafka. The same run measures a
+raw baseline: the same Kafka hops with bare aiokafka (produce, consume and produce, consume,
+committing every message), at the same offered rate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import platform
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psutil
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from shared import topics
+from shared.events import EXAMPLES, RequestWithdrawn
+from shared.kafka import PRODUCER_CONFIG, ensure_topics
+from shared.topics import Topic
+from sysaccess.flows import FlowDriver
+from sysaccess.infra import PROJECT_ROOT
+from sysaccess.stack import LocalStack
+
+OUTCOME_TOPICS = (topics.ACCESS_CREATED.name, topics.REQUEST_REJECTED.name, topics.REQUEST_ESCALATED.name)
+P99_TARGET_MS = 500.0
+
+
+@dataclass
+class Step:
+    name: str
+    offered_rate: float
+    duration: float
+    started: int = 0
+    completed: int = 0
+    errors: int = 0
+    latencies_ms: list[float] = field(default_factory=list)
+    wall_seconds: float = 0.0
+    cpu_per_1000: dict[str, float] = field(default_factory=dict)
+    peak_rss_mb: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def rate(self) -> float:
+        return self.completed / self.wall_seconds if self.wall_seconds else 0.0
+
+    def pct(self, q: float) -> float:
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+    @property
+    def healthy(self) -> bool:
+        return self.errors == 0 and self.completed == self.started and self.pct(0.99) < P99_TARGET_MS
+
+
+class OutcomeWatcher:
+    def __init__(self, bootstrap: str, topic_names: tuple[str, ...], id_field: str = "requestId") -> None:
+        self.seen: dict[str, float] = {}
+        self.consumer = AIOKafkaConsumer(
+            *topic_names,
+            bootstrap_servers=bootstrap,
+            auto_offset_reset="latest",
+            group_id=f"bench-{uuid.uuid4().hex[:8]}",
+            enable_auto_commit=False,
+        )
+        self.id_field = id_field
+        self.task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self.consumer.start()
+        while not self.consumer.assignment():
+            await asyncio.sleep(0.05)
+        for tp in self.consumer.assignment():
+            await self.consumer.position(tp)
+        self.task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            batch = await self.consumer.getmany(timeout_ms=50)
+            now = time.perf_counter()
+            for msgs in batch.values():
+                for msg in msgs:
+                    try:
+                        self.seen.setdefault(str(json.loads(msg.value)[self.id_field]), now)
+                    except (ValueError, KeyError, TypeError):
+                        continue
+
+    async def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+        await self.consumer.stop()
+
+
+class Usage:
+    """CPU seconds and peak memory of the processes under test, and of this load generator."""
+
+    def __init__(self, pids: dict[str, int]) -> None:
+        self.procs: dict[str, psutil.Process] = {}
+        for name, pid in {**pids, "load generator": os.getpid()}.items():
+            try:
+                self.procs[name] = psutil.Process(pid)
+            except psutil.Error:
+                continue
+        self.start = self._cpu()
+        self.peak: dict[str, float] = dict.fromkeys(self.procs, 0.0)
+
+    def _cpu(self) -> dict[str, float]:
+        found = {}
+        for name, proc in self.procs.items():
+            try:
+                times = proc.cpu_times()
+                found[name] = times.user + times.system
+            except psutil.Error:
+                found[name] = 0.0
+        return found
+
+    def sample(self) -> None:
+        for name, proc in self.procs.items():
+            try:
+                self.peak[name] = max(self.peak[name], proc.memory_info().rss / 1e6)
+            except psutil.Error:
+                continue
+
+    def finish(self, step: Step) -> None:
+        end = self._cpu()
+        flows = max(step.completed, 1)
+        step.cpu_per_1000 = {n: (end[n] - self.start.get(n, 0.0)) * 1000 / flows for n in end}
+        step.peak_rss_mb = dict(self.peak)
+
+
+async def _flows_step(
+    stack: LocalStack, driver: FlowDriver, rate: float, duration: float, progress: Progress
+) -> Step:
+    step = Step("sysaccess flows", rate, duration)
+    watcher = OutcomeWatcher(stack.layout.kafka_bootstrap, OUTCOME_TOPICS)
+    await watcher.start()
+    usage = Usage(stack.pids())
+    total = int(rate * duration)
+    bar = progress.add_task(f"flows at {rate:.0f}/s", total=total)
+    posted: dict[str, float] = {}
+    tasks: list[asyncio.Task[None]] = []
+
+    async def flow(index: int) -> None:
+        result = await driver.run(index)
+        if result.request_id and not result.error:
+            posted[result.request_id] = result.posted_t0
+        else:
+            step.errors += 1
+        progress.advance(bar)
+
+    begin = time.perf_counter()
+    for index in range(total):
+        delay = begin + index / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(flow(index)))
+        if index % 50 == 0:
+            usage.sample()
+    step.started = total
+    await asyncio.gather(*tasks)
+    deadline = time.perf_counter() + 30
+    while not set(posted) <= watcher.seen.keys() and time.perf_counter() < deadline:
+        usage.sample()
+        await asyncio.sleep(0.05)
+    await watcher.stop()
+    done = [watcher.seen[r] for r in posted if r in watcher.seen]
+    step.completed = len(done)
+    step.latencies_ms = [(watcher.seen[r] - t0) * 1000 for r, t0 in posted.items() if r in watcher.seen]
+    step.wall_seconds = (max(done) - begin) if done else duration
+    usage.finish(step)
+    return step
+
+
+async def _raw_step(bootstrap: str, rate: float, duration: float, progress: Progress) -> Step:
+    """Bare aiokafka: the same two hops, committing every message, at the same offered rate."""
+    step = Step("raw aiokafka (2 hops)", rate, duration)
+    suffix = uuid.uuid4().hex[:6]
+    first, second = f"bench-raw-a-{suffix}", f"bench-raw-b-{suffix}"
+    await ensure_topics(
+        bootstrap,
+        [Topic(first, RequestWithdrawn, "request_id"), Topic(second, RequestWithdrawn, "request_id")],
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, **PRODUCER_CONFIG)
+    relay_producer = AIOKafkaProducer(bootstrap_servers=bootstrap, **PRODUCER_CONFIG)
+    relay = AIOKafkaConsumer(
+        first,
+        bootstrap_servers=bootstrap,
+        group_id=f"raw-{suffix}",
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+    )
+    watcher = OutcomeWatcher(bootstrap, (second,))
+    for client in (producer, relay_producer, relay):
+        await client.start()
+    await watcher.start()
+    usage = Usage({})
+
+    async def hop() -> None:
+        async for msg in relay:
+            await relay_producer.send_and_wait(second, msg.value, key=msg.key)
+            await relay.commit({TopicPartition(msg.topic, msg.partition): msg.offset + 1})
+
+    relay_task = asyncio.create_task(hop())
+    template = dict(EXAMPLES["SystemAccessRequested"])
+    total = int(rate * duration)
+    bar = progress.add_task(f"raw at {rate:.0f}/s", total=total)
+    sent: dict[str, float] = {}
+
+    async def send(request_id: str) -> None:
+        sent[request_id] = time.perf_counter()
+        payload = json.dumps({**template, "requestId": request_id, "eventId": str(uuid.uuid4())}).encode()
+        await producer.send_and_wait(first, payload, key=request_id.encode())
+        progress.advance(bar)
+
+    begin = time.perf_counter()
+    tasks = []
+    for index in range(total):
+        delay = begin + index / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(send(str(uuid.uuid4()))))
+    step.started = total
+    await asyncio.gather(*tasks)
+    deadline = time.perf_counter() + 30
+    while not set(sent) <= watcher.seen.keys() and time.perf_counter() < deadline:
+        await asyncio.sleep(0.05)
+    relay_task.cancel()
+    await watcher.stop()
+    for client in (producer, relay_producer, relay):
+        await client.stop()
+    done = [watcher.seen[r] for r in sent if r in watcher.seen]
+    step.completed = len(done)
+    step.latencies_ms = [(watcher.seen[r] - t0) * 1000 for r, t0 in sent.items() if r in watcher.seen]
+    step.wall_seconds = (max(done) - begin) if done else duration
+    usage.finish(step)
+    return step
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    memory = psutil.virtual_memory().total / 2**30
+    return (
+        f"{platform.system()} {platform.release()}, {cpu}, {os.cpu_count()} cores, {memory:.0f} GiB, "
+        f"Python {platform.python_version()}; Kafka, Redis, the three services and the load generator "
+        "share the machine"
+    )
+
+
+async def run_benchmark(rates: list[float], duration: float, console: Console) -> tuple[list[Step], Step]:
+    stack = LocalStack(PROJECT_ROOT / "var" / "bench" / f"flows-{os.getpid()}")
+    await asyncio.to_thread(stack.start)
+    try:
+        driver = FlowDriver(stack, "314000110_smartcloud", uuid.uuid4().hex[:8], deadline_seconds=60)
+        await driver.open()
+        steps: list[Step] = []
+        with Progress(console=console) as progress:
+            await _flows_step(stack, driver, min(rates[0], 20), 3, progress)  # warm-up, not reported
+            for rate in rates:
+                step = await _flows_step(stack, driver, rate, duration, progress)
+                steps.append(step)
+                if not step.healthy and len(rates) > 1:
+                    break
+            raw = await _raw_step(stack.layout.kafka_bootstrap, steps[-1].offered_rate, duration, progress)
+        await driver.close()
+    finally:
+        await asyncio.to_thread(stack.stop)
+    return steps, raw
+
+
+def report(steps: list[Step], raw: Step, console: Console) -> str:
+    table = Table(title="End-to-end flows (vendor POST -> outcome event)")
+    for column in ("path", "offered/s", "completed/s", "errors", "p50 ms", "p95 ms", "p99 ms", "max ms"):
+        table.add_column(column)
+    lines = [
+        "| path | offered/s | completed/s | errors | p50 ms | p95 ms | p99 ms | max ms |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for step in [*steps, raw]:
+        cells = [
+            step.name,
+            f"{step.offered_rate:.0f}",
+            f"{step.rate:.0f}",
+            str(step.errors),
+            f"{step.pct(0.5):.0f}",
+            f"{step.pct(0.95):.0f}",
+            f"{step.pct(0.99):.0f}",
+            f"{max(step.latencies_ms, default=0):.0f}",
+        ]
+        table.add_row(*cells)
+        lines.append("| " + " | ".join(cells) + " |")
+    console.print(table)
+    last = steps[-1]
+    usage = Table(title=f"Resources at {last.offered_rate:.0f}/s")
+    usage.add_column("process")
+    usage.add_column("CPU s / 1,000 flows")
+    usage.add_column("peak RSS MB")
+    lines += [
+        "",
+        f"Resources at {last.offered_rate:.0f} flows/s:",
+        "",
+        "| process | CPU s per 1,000 flows | peak RSS MB |",
+        "|---|---|---|",
+    ]
+    for name, cpu in sorted(last.cpu_per_1000.items()):
+        rss = last.peak_rss_mb.get(name, 0.0)
+        usage.add_row(name, f"{cpu:.1f}", f"{rss:.0f}")
+        lines.append(f"| {name} | {cpu:.1f} | {rss:.0f} |")
+    console.print(usage)
+    healthy = [s for s in steps if s.healthy]
+    best = max((s.offered_rate for s in healthy), default=0.0)
+    ratio = last.rate / raw.rate if raw.rate else 0.0
+    summary = (
+        f"Highest offered rate with p99 < {P99_TARGET_MS:.0f} ms and no errors: **{best:.0f} flows/s**. "
+        f"At {last.offered_rate:.0f}/s sysaccess completed {last.rate:.0f} flows/s against "
+        f"{raw.rate:.0f}/s for bare aiokafka over the same two hops: ratio **{ratio:.2f}**; "
+        f"median latency {last.pct(0.5):.0f} ms against {raw.pct(0.5):.0f} ms."
+    )
+    console.print(summary)
+    lines += ["", summary]
+    return "\n".join(lines)
+
+
+def plot(steps: list[Step], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rates = [s.offered_rate for s in steps]
+    figure, axis = plt.subplots(figsize=(7, 4))
+    for q, label in ((0.5, "p50"), (0.95, "p95"), (0.99, "p99")):
+        axis.plot(rates, [s.pct(q) for s in steps], marker="o", label=label)
+    axis.axhline(P99_TARGET_MS, color="grey", linestyle="--", label="500 ms target")
+    axis.set_xlabel("offered rate (flows/s)")
+    axis.set_ylabel("latency, POST to outcome event (ms)")
+    axis.set_yscale("log")
+    axis.set_title("sysaccess end-to-end latency against offered rate")
+    axis.legend()
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def run_flows_benchmark(
+    rate: float, duration: float, ramp: bool, report_path: Path | None, console: Console
+) -> None:
+    rates = [rate * f for f in (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0)] if ramp else [rate]
+    steps, raw = asyncio.run(run_benchmark(rates, duration, console))
+    text = report(steps, raw, console)
+    if report_path is not None:
+        png = report_path.parent / "benchmark-flows.png"
+        plot(steps, png)
+        command = f"sysaccess bench flows --rate {rate:g} --duration {duration:g}{' --ramp' if ramp else ''}"
+        with report_path.open("a", encoding="utf-8") as handle:
+            handle.write(
+                f"\n### Flows, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n\n"
+                f"Command: `{command} --report {report_path}`  \nMachine: {machine()}.\n\n"
+                f"{text}\n\n![latency against offered rate]({png.name})\n"
+            )
+        console.print(f"appended to {report_path}; plot in {png}")

@@ -1,0 +1,138 @@
+"""Full flows as a vendor and an end user would drive them: POST, then decide through the BFF.
+
+Retries like a real client: connection errors and 5xx are retried, a 404 means "not known to
+the portal yet", and AUTH-00013 after a retry means an earlier attempt already decided.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from sysaccess.stack import LocalStack
+
+DRESS_MINST = "12887010186"
+SPRUDLENDE_KANIN = "21927110056"
+TIGER = "310614289"
+REQUESTS = "/authentication/api/v1/systemuser/request/vendor"
+
+
+def decision_for(index: int) -> str:
+    """90% approve, 5% reject, 5% escalate, spread evenly through a run."""
+    slot = index % 20
+    return "reject" if slot == 7 else "escalate" if slot == 13 else "approve"
+
+
+@dataclass
+class FlowResult:
+    index: int
+    decision: str
+    request_id: str | None = None
+    posted_at: float = 0.0
+    posted_t0: float = 0.0  # perf_counter at the first POST, for latency
+    decided_at: float = 0.0
+    error: str | None = None
+
+
+@dataclass
+class FlowDriver:
+    stack: LocalStack
+    system_id: str
+    run_id: str
+    deadline_seconds: float = 180.0
+    sessions: dict[str, tuple[httpx.AsyncClient, str]] = field(default_factory=dict)
+    vendor: httpx.AsyncClient | None = None
+    accepted: int = 0
+
+    async def open(self) -> None:
+        self.vendor = self.stack.vendor()
+        for pid in (DRESS_MINST, SPRUDLENDE_KANIN):
+            self.sessions[pid] = await self._login(pid)
+
+    async def close(self) -> None:
+        if self.vendor is not None:
+            await self.vendor.aclose()
+        for client, _ in self.sessions.values():
+            await client.aclose()
+
+    async def _login(self, pid: str) -> tuple[httpx.AsyncClient, str]:
+        for attempt in range(200):
+            try:
+                return await self.stack.login(pid)
+            except (httpx.HTTPError, AssertionError):
+                await asyncio.sleep(min(0.2 * (attempt + 1), 2.0))
+        raise RuntimeError(f"could not log in {pid}")
+
+    def body(self, index: int) -> dict[str, Any]:
+        return {
+            "systemId": self.system_id,
+            "partyOrgNo": TIGER,
+            "externalRef": f"{self.run_id}-{index}",
+            "rights": [{"resource": [{"id": "urn:altinn:resource", "value": "ske-krav-og-betalinger"}]}],
+            "accessPackages": [{"urn": "urn:altinn:accesspackage:skattnaering"}],
+            "redirectUrl": "https://smartcloud.example/receipt",
+        }
+
+    async def run(self, index: int) -> FlowResult:
+        result = FlowResult(index, decision_for(index))
+        deadline = time.monotonic() + self.deadline_seconds
+        result.posted_at = time.monotonic()
+        result.posted_t0 = time.perf_counter()
+        result.request_id = await self._post(index, deadline)
+        if result.request_id is None:
+            result.error = "request not accepted"
+            return result
+        self.accepted += 1
+        outcome = await self._decide(result.request_id, result.decision, deadline)
+        result.decided_at = time.monotonic()
+        if outcome is not None:
+            result.error = outcome
+        return result
+
+    async def _post(self, index: int, deadline: float) -> str | None:
+        assert self.vendor is not None
+        body = self.body(index)
+        attempt = 0
+        while time.monotonic() < deadline:
+            attempt += 1
+            try:
+                response = await self.vendor.post(REQUESTS, json=body)
+                if response.status_code in (200, 201):
+                    request_id: str = response.json()["id"]
+                    return request_id
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(min(0.1 * attempt, 2.0) + random.random() * 0.1)
+        return None
+
+    async def _decide(self, request_id: str, decision: str, deadline: float) -> str | None:
+        pid = SPRUDLENDE_KANIN if decision == "escalate" else DRESS_MINST
+        attempt = 0
+        while time.monotonic() < deadline:
+            attempt += 1
+            client, csrf = self.sessions[pid]
+            try:
+                response = await client.post(
+                    f"/accessmanagement/api/v1/systemuser/request/{TIGER}/{request_id}/{decision}",
+                    headers={"X-CSRF-Token": csrf},
+                )
+                if response.status_code == 200:
+                    return None
+                code = (
+                    response.json().get("code")
+                    if response.headers.get("content-type", "").startswith("application/problem+json")
+                    else None
+                )
+                if response.status_code == 400 and code in ("AUTH-00013", "AUTH-00067") and attempt > 1:
+                    return None  # an earlier attempt was applied; its answer was lost
+                if response.status_code == 401:
+                    self.sessions[pid] = await self._login(pid)
+            except (httpx.HTTPError, ValueError):
+                pass
+            await asyncio.sleep(min(0.1 * attempt, 2.0) + random.random() * 0.1)
+        return "decision not confirmed"

@@ -1,0 +1,163 @@
+"""A whole sysaccess system as real processes on its own Kafka, Redis and ports (chaos, benchmarks).
+
+Everything lives under one folder and on free loopback ports, so several can run beside
+`make run` and `make test`.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from shared.devkeys import ensure_dev_keys, mint_token
+from sysaccess import infra
+from sysaccess.processes import ServiceProcess, service_processes, smtp_catcher
+
+SCOPES = [
+    "altinn:authentication/systemregister.write",
+    "altinn:authentication/systemuser.request.write",
+    "altinn:authentication/systemuser.request.read",
+]
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@dataclass
+class LocalStack:
+    folder: Path
+    approval_instances: int = 1
+    extra_env: dict[str, str] = field(default_factory=dict)
+    layout: infra.InfraLayout = field(init=False)
+    processes: dict[str, ServiceProcess] = field(default_factory=dict, init=False)
+    vendor_token: str = field(default="", init=False)
+
+    def __post_init__(self) -> None:
+        self.layout = infra.InfraLayout(
+            self.folder,
+            kafka_port=infra.free_port(),
+            kafka_controller_port=infra.free_port(),
+            redis_port=infra.free_port(),
+        )
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.folder / "mail"
+
+    @property
+    def intake(self) -> str:
+        return self.processes["request_intake"].url
+
+    @property
+    def portal(self) -> str:
+        return self.processes["approval"].url
+
+    def env(self) -> dict[str, str]:
+        ports = {name: infra.free_port() for name in ("intake", "approval", "notifier", "smtp")}
+        kafka, redis = self.layout.kafka_bootstrap, self.layout.redis_url
+        base = {
+            "INTAKE_PORT": str(ports["intake"]),
+            "INTAKE_KAFKA_BOOTSTRAP": kafka,
+            "INTAKE_REDIS_URL": redis,
+            "INTAKE_JWKS_FILE": str(self.folder / "keys" / "jwks.json"),
+            "INTAKE_SEED_SYSTEMS": "true",
+            "INTAKE_PORTAL_BASE_URL": f"http://127.0.0.1:{ports['approval']}",
+            "INTAKE_PUBLIC_BASE_URL": f"http://127.0.0.1:{ports['intake']}",
+            "INTAKE_ALLOW_LOOPBACK_HTTP_WEBHOOKS": "true",
+            "INTAKE_LOG_LEVEL": "WARNING",
+            "APPROVAL_PORT": str(ports["approval"]),
+            "APPROVAL_KAFKA_BOOTSTRAP": kafka,
+            "APPROVAL_REDIS_URL": redis,
+            "APPROVAL_PUBLIC_BASE_URL": f"http://127.0.0.1:{ports['approval']}",
+            "APPROVAL_DEV_LOGIN": "true",
+            "APPROVAL_NOTIFIER_URL": f"http://127.0.0.1:{ports['notifier']}",
+            "APPROVAL_LOG_LEVEL": "WARNING",
+            "NOTIFIER_PORT": str(ports["notifier"]),
+            "NOTIFIER_KAFKA_BOOTSTRAP": kafka,
+            "NOTIFIER_REDIS_URL": redis,
+            "NOTIFIER_SMTP_PORT": str(ports["smtp"]),
+            "NOTIFIER_PORTAL_BASE_URL": f"http://127.0.0.1:{ports['approval']}",
+            "NOTIFIER_FIRST_RETRY_SECONDS": "0.5",
+            "NOTIFIER_LEASE_SECONDS": "10",
+            "NOTIFIER_LOG_LEVEL": "WARNING",
+        }
+        return {**base, **self.extra_env}
+
+    def start(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+        self.folder.mkdir(parents=True)
+        private_key, _ = ensure_dev_keys(self.folder / "keys")
+        self.vendor_token = mint_token(
+            private_key.read_bytes(), org_no="314000110", scopes=SCOPES, lifetime_seconds=6 * 3600
+        )
+        infra.start_all(self.layout)
+        env = self.env()
+        logs = self.folder / "logs"
+        self.processes = {p.name: p for p in service_processes(env, logs)}
+        self.processes["smtp"] = smtp_catcher(int(env["NOTIFIER_SMTP_PORT"]), self.mail_dir, logs)
+        for extra in range(2, self.approval_instances + 1):
+            port = infra.free_port()
+            name = f"approval{extra}"
+            self.processes[name] = ServiceProcess(
+                name,
+                port,
+                {**env, "APPROVAL_PORT": str(port)},
+                logs / f"{name}.log",
+                module="services.approval",
+            )
+        for process in self.processes.values():
+            process.start()
+        for process in self.processes.values():
+            process.wait_healthy(timeout=90)
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            process.stop()
+        infra.stop_all(self.layout)
+
+    def pids(self) -> dict[str, int]:
+        found = {
+            n: p.proc.pid for n, p in self.processes.items() if p.proc is not None and p.proc.poll() is None
+        }
+        kafka = self.layout.kafka_dir / "kafka.pid"
+        redis = self.layout.redis_dir / "redis.pid"
+        for name, pid_file in (("kafka", kafka), ("redis", redis)):
+            if pid_file.exists():
+                found[name] = int(pid_file.read_text())
+        return found
+
+    def vendor(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            base_url=self.intake, headers={"Authorization": f"Bearer {self.vendor_token}"}, timeout=30
+        )
+
+    async def login(self, pid: str) -> tuple[httpx.AsyncClient, str]:
+        client = httpx.AsyncClient(base_url=self.portal, timeout=30, limits=httpx.Limits(max_connections=200))
+        page = await client.get("/login")
+        match = CSRF.search(page.text)
+        assert match, page.text
+        await client.post("/login", data={"pid": pid, "csrf_token": match.group(1), "returnUrl": "/"})
+        me = await client.get("/accessmanagement/api/v1/me")
+        me.raise_for_status()
+        token: str = me.json()["csrfToken"]
+        return client, token
+
+    async def register_hook_system(self, webhook_url: str) -> str:
+        system_id = f"314000110_chaos{uuid.uuid4().hex[:8]}"
+        body: dict[str, Any] = {
+            "id": system_id,
+            "vendor": {"authority": "iso6523-actorid-upis", "ID": "0192:314000110"},
+            "name": {"nb": "SmartCloud Chaos"},
+            "rights": [{"resource": [{"id": "urn:altinn:resource", "value": "ske-krav-og-betalinger"}]}],
+            "accessPackages": [{"urn": "urn:altinn:accesspackage:skattnaering"}],
+            "allowedRedirectUrls": ["https://smartcloud.example/receipt"],
+            "webhookUrl": webhook_url,
+        }
+        async with self.vendor() as vendor:
+            response = await vendor.post("/authentication/api/v1/systemregister/vendor", json=body)
+            response.raise_for_status()
+        return system_id
