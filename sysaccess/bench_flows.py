@@ -148,8 +148,11 @@ async def _flows_step(
     posted: dict[str, float] = {}
     tasks: list[asyncio.Task[None]] = []
 
+    first_index = driver.issued
+    driver.issued += total
+
     async def flow(index: int) -> None:
-        result = await driver.run(index)
+        result = await driver.run(first_index + index)
         if result.request_id and not result.error:
             posted[result.request_id] = result.posted_t0
         else:

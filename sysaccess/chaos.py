@@ -14,11 +14,12 @@ import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from pathlib import Path
 
 import psutil
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
@@ -28,6 +29,7 @@ from sysaccess import infra
 from sysaccess.flows import FlowDriver, FlowResult
 from sysaccess.infra import PROJECT_ROOT
 from sysaccess.stack import LocalStack
+from sysaccess.topic_reader import read_topic
 from sysaccess.webhook_receiver import Receiver, webhook_receiver
 
 SCENARIOS = ("kafka-kill", "service-kill", "redis-restart", "poison", "rebalance")
@@ -79,31 +81,6 @@ class ChaosReport:
             ("CPU of services when idle after drain (%)", f"{self.idle_cpu_percent:.1f}"),
             ("faults", "; ".join(self.faults) or "-"),
         ]
-
-
-async def _read_topic(bootstrap: str, topic: str) -> list[tuple[bytes | None, bytes]]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        partitions = consumer.partitions_for_topic(topic) or set()
-        if not partitions:
-            await consumer._client.force_metadata_update()
-            partitions = consumer.partitions_for_topic(topic) or set()
-        tps = [TopicPartition(topic, p) for p in partitions]
-        if not tps:
-            return []
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
-        end = await consumer.end_offsets(tps)
-        records: list[tuple[bytes | None, bytes]] = []
-        while True:
-            positions = [await consumer.position(tp) for tp in tps]
-            if all(pos >= end[tp] for pos, tp in zip(positions, tps, strict=True)):
-                return records
-            batch = await consumer.getmany(timeout_ms=500, max_records=5000)
-            records += [(m.key, m.value) for msgs in batch.values() for m in msgs]
-    finally:
-        await consumer.stop()
 
 
 class Fault:
@@ -221,9 +198,9 @@ async def _drain_and_count(
         events: dict[str, dict[str, set[str]]] = {}
         for decision, topic in OUTCOME_TOPICS.items():
             per_request: dict[str, set[str]] = {}
-            for _, value in await _read_topic(bootstrap, topic):
+            for record in await read_topic(bootstrap, topic):
                 try:
-                    data = json.loads(value)
+                    data = json.loads(record.value)
                     per_request.setdefault(data["requestId"], set()).add(data["eventId"])
                 except (ValueError, KeyError, TypeError):
                     continue
@@ -264,7 +241,7 @@ async def _drain_and_count(
     report.lost += len(results) - len(accepted)
     dead = 0
     for topic in [t.dead_letter for t in topics.ALL_TOPICS] + [topics.NOTIFICATIONS_DEAD_LETTER]:
-        dead += len(await _read_topic(bootstrap, topic))
+        dead += len(await read_topic(bootstrap, topic))
     report.dead_letters = dead
 
 
@@ -353,6 +330,21 @@ def _recovery(kills: list[float], completions: list[float]) -> float:
         if after:
             worst = max(worst, min(after) - kill)
     return worst
+
+
+def append_report(report: ChaosReport, path: Path, command: str) -> None:
+    from sysaccess.bench_flows import machine
+
+    lines = [
+        f"\n### {report.scenario}: {'PASS' if report.passed else 'FAIL'} "
+        f"({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)\n",
+        f"Command: `{command}`  \nMachine: {machine()}.\n",
+        "| measure | value |",
+        "|---|---|",
+        *(f"| {name} | {value} |" for name, value in report.rows()),
+    ]
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write("\n".join(lines) + "\n")
 
 
 def print_report(report: ChaosReport, console: Console) -> None:

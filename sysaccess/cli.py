@@ -177,18 +177,22 @@ def chaos(
     ],
     flows: Annotated[int, typer.Option(help="Full flows to drive")] = 200,
     concurrency: Annotated[int, typer.Option(help="Flows in flight")] = 24,
+    report: Annotated[Path | None, typer.Option(help="Append the tables to this Markdown file")] = None,
 ) -> None:
-    """Drive full flows while injecting a fault; print what was lost or duplicated."""
+    """Drive full flows while injecting a fault; print what was lost or duplicated ("all": every scenario)."""
     import asyncio
 
-    from sysaccess.chaos import SCENARIOS, print_report, run_scenario
+    from sysaccess.chaos import SCENARIOS, append_report, print_report, run_scenario
 
     chosen = SCENARIOS if scenario == "all" else (scenario,)
     failed = False
     for name in chosen:
-        report = asyncio.run(run_scenario(name, flows, concurrency=concurrency, console=console))
-        print_report(report, console)
-        failed |= not report.passed
+        result = asyncio.run(run_scenario(name, flows, concurrency=concurrency, console=console))
+        print_report(result, console)
+        failed |= not result.passed
+        if report is not None:
+            command = f"sysaccess chaos {name} --flows {flows} --concurrency {concurrency}"
+            append_report(result, report, command)
     if failed:
         raise typer.Exit(1)
 

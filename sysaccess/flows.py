@@ -48,6 +48,7 @@ class FlowDriver:
     sessions: dict[str, tuple[httpx.AsyncClient, str]] = field(default_factory=dict)
     vendor: httpx.AsyncClient | None = None
     accepted: int = 0
+    issued: int = 0  # flow indexes handed out so far, so every flow gets its own external reference
 
     async def open(self) -> None:
         self.vendor = self.stack.vendor()
@@ -132,6 +133,10 @@ class FlowDriver:
                     return None  # an earlier attempt was applied; its answer was lost
                 if response.status_code == 401:
                     self.sessions[pid] = await self._login(pid)
+                if response.status_code == 404:
+                    # The portal has not consumed the request's event yet: look again soon.
+                    await asyncio.sleep(0.02)
+                    continue
             except (httpx.HTTPError, ValueError):
                 pass
             await asyncio.sleep(min(0.1 * attempt, 2.0) + random.random() * 0.1)

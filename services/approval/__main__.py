@@ -1,20 +1,13 @@
 """Run approval: ``python -m services.approval``."""
 
-import uvicorn
+from shared.serve import serve
 
 from .app import create_app
 from .settings import ApprovalSettings
 
 
 def main() -> None:
-    settings = ApprovalSettings()
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level="warning",
-        access_log=False,
-    )
+    serve(ApprovalSettings, create_app)
 
 
 if __name__ == "__main__":

@@ -11,11 +11,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from faststream.kafka import KafkaBroker
-from faststream.middlewares import AckPolicy
 
 from shared import events as ev
 from shared import topics
-from shared.kafka import CONSUMER_CONFIG
+from shared.kafka import subscriber_options
 
 from .authorization import Verdict, assess
 from .decisions import Applied, Refusal, apply_decision
@@ -51,34 +50,31 @@ class DecisionWorker:
 def register_consumers(
     broker: KafkaBroker, store: ApprovalStore, worker: DecisionWorker, group_id: str
 ) -> None:
-    def options(topic: topics.Topic) -> dict[str, Any]:
-        return {
-            "group_id": f"{group_id}.{topic.name}",
-            "ack_policy": AckPolicy.NACK_ON_ERROR,
-            **CONSUMER_CONFIG,
-        }
-
-    @broker.subscriber(topics.ACCESS_REQUESTED.name, **options(topics.ACCESS_REQUESTED))
+    @broker.subscriber(topics.ACCESS_REQUESTED.name, **subscriber_options(group_id, topics.ACCESS_REQUESTED))
     async def on_access_requested(event: ev.SystemAccessRequested) -> None:
         await store.record_request(event)
 
-    @broker.subscriber(topics.REQUEST_WITHDRAWN.name, **options(topics.REQUEST_WITHDRAWN))
+    @broker.subscriber(
+        topics.REQUEST_WITHDRAWN.name, **subscriber_options(group_id, topics.REQUEST_WITHDRAWN)
+    )
     async def on_request_withdrawn(event: ev.RequestWithdrawn) -> None:
         await store.record_withdrawal(event)
 
-    @broker.subscriber(topics.SYSTEM_REGISTERED.name, **options(topics.SYSTEM_REGISTERED))
+    @broker.subscriber(
+        topics.SYSTEM_REGISTERED.name, **subscriber_options(group_id, topics.SYSTEM_REGISTERED)
+    )
     async def on_system_registered(event: ev.SystemRegistered) -> None:
         await store.record_system(event)
 
-    @broker.subscriber(topics.SYSTEM_UPDATED.name, **options(topics.SYSTEM_UPDATED))
+    @broker.subscriber(topics.SYSTEM_UPDATED.name, **subscriber_options(group_id, topics.SYSTEM_UPDATED))
     async def on_system_updated(event: ev.SystemUpdated) -> None:
         await store.record_system(event)
 
-    @broker.subscriber(topics.SYSTEM_DELETED.name, **options(topics.SYSTEM_DELETED))
+    @broker.subscriber(topics.SYSTEM_DELETED.name, **subscriber_options(group_id, topics.SYSTEM_DELETED))
     async def on_system_deleted(event: ev.SystemDeleted) -> None:
         await store.record_system(event)
 
-    @broker.subscriber(topics.DECIDE_REQUEST.name, **options(topics.DECIDE_REQUEST))
+    @broker.subscriber(topics.DECIDE_REQUEST.name, **subscriber_options(group_id, topics.DECIDE_REQUEST))
     async def on_decide_request(command: ev.DecideRequest) -> None:
         await worker.handle(command)
 

@@ -1,20 +1,13 @@
 """Run request_intake: ``python -m services.request_intake``."""
 
-import uvicorn
+from shared.serve import serve
 
 from .app import create_app
 from .settings import IntakeSettings
 
 
 def main() -> None:
-    settings = IntakeSettings()
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level="warning",
-        access_log=False,
-    )
+    serve(IntakeSettings, create_app)
 
 
 if __name__ == "__main__":

@@ -2,52 +2,45 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from faststream.kafka import KafkaBroker
-from faststream.middlewares import AckPolicy
 
 from shared import events as ev
 from shared import topics
-from shared.kafka import CONSUMER_CONFIG
+from shared.kafka import subscriber_options
 
 from .store import IntakeStore
 
 
 def register_consumers(broker: KafkaBroker, store: IntakeStore, group_id: str) -> None:
-    def options(topic: topics.Topic) -> dict[str, Any]:
-        # A group per topic, so one subscriber joining does not rebalance the others.
-        return {
-            "group_id": f"{group_id}.{topic.name}",
-            "ack_policy": AckPolicy.NACK_ON_ERROR,
-            **CONSUMER_CONFIG,
-        }
-
-    @broker.subscriber(topics.ACCESS_CREATED.name, **options(topics.ACCESS_CREATED))
+    @broker.subscriber(topics.ACCESS_CREATED.name, **subscriber_options(group_id, topics.ACCESS_CREATED))
     async def on_access_created(event: ev.SystemAccessCreated) -> None:
         await store.mark_accepted(event)
 
-    @broker.subscriber(topics.REQUEST_REJECTED.name, **options(topics.REQUEST_REJECTED))
+    @broker.subscriber(topics.REQUEST_REJECTED.name, **subscriber_options(group_id, topics.REQUEST_REJECTED))
     async def on_request_rejected(event: ev.SystemAccessRequestRejected) -> None:
         await store.mark_rejected(event)
 
-    @broker.subscriber(topics.REQUEST_ESCALATED.name, **options(topics.REQUEST_ESCALATED))
+    @broker.subscriber(
+        topics.REQUEST_ESCALATED.name, **subscriber_options(group_id, topics.REQUEST_ESCALATED)
+    )
     async def on_request_escalated(event: ev.RequestEscalated) -> None:
         await store.mark_escalated(event)
 
-    @broker.subscriber(topics.REQUEST_TIMED_OUT.name, **options(topics.REQUEST_TIMED_OUT))
+    @broker.subscriber(
+        topics.REQUEST_TIMED_OUT.name, **subscriber_options(group_id, topics.REQUEST_TIMED_OUT)
+    )
     async def on_request_timed_out(event: ev.RequestTimedOut) -> None:
         await store.mark_timed_out(event)
 
-    @broker.subscriber(topics.ACCESS_DELETED.name, **options(topics.ACCESS_DELETED))
+    @broker.subscriber(topics.ACCESS_DELETED.name, **subscriber_options(group_id, topics.ACCESS_DELETED))
     async def on_access_deleted(event: ev.SystemAccessDeleted) -> None:
         await store.mark_access_deleted(event)
 
-    @broker.subscriber(topics.CLIENT_ADDED.name, **options(topics.CLIENT_ADDED))
+    @broker.subscriber(topics.CLIENT_ADDED.name, **subscriber_options(group_id, topics.CLIENT_ADDED))
     async def on_client_added(event: ev.ClientAdded) -> None:
         await store.change_client(event)
 
-    @broker.subscriber(topics.CLIENT_REMOVED.name, **options(topics.CLIENT_REMOVED))
+    @broker.subscriber(topics.CLIENT_REMOVED.name, **subscriber_options(group_id, topics.CLIENT_REMOVED))
     async def on_client_removed(event: ev.ClientRemoved) -> None:
         await store.change_client(event)
 

@@ -8,10 +8,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 
 from shared.events import Message
 from shared.topics import topic_for
+from sysaccess.topic_reader import read_topic
 
 
 async def publish(bootstrap: str, *messages: Message) -> None:
@@ -39,44 +40,16 @@ async def publish_raw(bootstrap: str, topic: str, value: bytes, key: bytes | Non
         await producer.stop()
 
 
-async def read_all(bootstrap: str, topic: str, *, settle: float = 1.0) -> list[dict[str, Any]]:
-    """Every record on the topic, from the start, as dicts with value (parsed if JSON) and headers."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        partitions = consumer.partitions_for_topic(topic)
-        if partitions is None:
-            await consumer._client.force_metadata_update()
-            partitions = consumer.partitions_for_topic(topic) or set()
-        tps = [TopicPartition(topic, p) for p in partitions]
-        if not tps:
-            return []
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
-        end = await consumer.end_offsets(tps)
-        records: list[dict[str, Any]] = []
-        deadline = time.monotonic() + settle + 10
-        while time.monotonic() < deadline:
-            positions = [await consumer.position(tp) for tp in tps]
-            if all(pos >= end[tp] for pos, tp in zip(positions, tps, strict=True)):
-                break
-            batch = await consumer.getmany(timeout_ms=200)
-            for msgs in batch.values():
-                for msg in msgs:
-                    try:
-                        value: Any = json.loads(msg.value)
-                    except (ValueError, TypeError):
-                        value = msg.value
-                    records.append(
-                        {
-                            "value": value,
-                            "key": msg.key,
-                            "headers": {k: v.decode() for k, v in msg.headers},
-                        }
-                    )
-        return records
-    finally:
-        await consumer.stop()
+async def read_all(bootstrap: str, topic: str) -> list[dict[str, Any]]:
+    """Every record on the topic, from the start, with the value parsed when it is JSON."""
+    records: list[dict[str, Any]] = []
+    for record in await read_topic(bootstrap, topic):
+        try:
+            value: Any = json.loads(record.value)
+        except (ValueError, TypeError):
+            value = record.value
+        records.append({"value": value, "key": record.key, "headers": record.headers})
+    return records
 
 
 async def wait_for_records(
