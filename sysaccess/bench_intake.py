@@ -201,7 +201,13 @@ def _machine() -> str:
 def run_intake_benchmark(
     profile: Profile, *, requests: int, concurrency: int, report: Path | None, console: Console
 ) -> None:
-    layout = profile.infra
+    # Its own broker and Redis, so a benchmark never shares a data folder with `make test`.
+    layout = infra.InfraLayout(
+        profile.var / "bench-intake",
+        kafka_port=infra.free_port(),
+        kafka_controller_port=infra.free_port(),
+        redis_port=infra.free_port(),
+    )
     infra.start_all(layout)
     private_key, jwks = ensure_dev_keys(profile.dev_keys)
     token = mint_token(private_key.read_bytes(), org_no="314000110", scopes=SCOPES)
@@ -233,6 +239,7 @@ def run_intake_benchmark(
         ours, raw = asyncio.run(both())
     finally:
         service.stop()
+        infra.stop_all(layout)
     ratio = ours.rate / raw.rate if raw.rate else 0.0
     table = Table(title=f"Intake benchmark: {requests} requests, concurrency {concurrency}")
     for column in ("path", "completed", "per second", "p50 ms", "p95 ms", "p99 ms", "max ms"):

@@ -9,6 +9,7 @@ import asyncio
 import json
 import os
 import random
+import shutil
 import time
 import uuid
 from collections import Counter
@@ -319,6 +320,9 @@ async def run_scenario(
         report.idle_cpu_percent = await asyncio.to_thread(_idle_cpu, stack)
     finally:
         await asyncio.to_thread(stack.stop)
+    if report.passed:
+        # Keep the logs and data of a failed run for inspection; a passing one only fills the disk.
+        shutil.rmtree(stack.folder, ignore_errors=True)
     return report
 
 

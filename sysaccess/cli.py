@@ -140,7 +140,9 @@ def run(profile: Annotated[str, typer.Option(help="dev or test")] = "dev") -> No
 def bench_intake(
     requests: Annotated[int, typer.Option(help="Vendor POSTs to send")] = 2000,
     concurrency: Annotated[int, typer.Option(help="Requests in flight")] = 32,
-    profile: Annotated[str, typer.Option(help="dev or test infrastructure to run on")] = "test",
+    profile: Annotated[
+        str, typer.Option(help="dev or test: whose var/ folder holds the run's data")
+    ] = "test",
     report: Annotated[Path | None, typer.Option(help="Append the figures to this Markdown file")] = None,
 ) -> None:
     """Intake throughput and latency (POST to event on Kafka) against a raw aiokafka baseline."""

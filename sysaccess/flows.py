@@ -134,8 +134,9 @@ class FlowDriver:
                 if response.status_code == 401:
                     self.sessions[pid] = await self._login(pid)
                 if response.status_code == 404:
-                    # The portal has not consumed the request's event yet: look again soon.
-                    await asyncio.sleep(0.02)
+                    # The portal has not consumed the request's event yet: look again soon, backing
+                    # off so that a lagging portal is not buried in retries.
+                    await asyncio.sleep(min(0.02 * 2 ** min(attempt, 6), 1.0))
                     continue
             except (httpx.HTTPError, ValueError):
                 pass

@@ -18,6 +18,7 @@ from . import web, web_clients
 from .client_admin import ClientAdministration
 from .directory import Directory
 from .expiry import ExpiryJob
+from .identity import DevelopmentIdentityProvider
 from .inbox import InboxClient
 from .portal import Portal
 from .sessions import SessionStore
@@ -93,7 +94,7 @@ def create_app(settings: ApprovalSettings | None = None) -> FastAPI:
         inbox,
         ClientAdministration(approval.store, approval.directory),
         settings.public_base_url,
-        settings.dev_login,
+        DevelopmentIdentityProvider(approval.directory, enabled=settings.dev_login),
     )
     install_portal(app, context)
     app.state.approval = approval

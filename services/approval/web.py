@@ -16,6 +16,7 @@ from shared.problems import Problem
 
 from .client_admin import ClientAdministration
 from .directory import Directory
+from .identity import IdentityProvider
 from .inbox import InboxClient
 from .portal import LOGGED_OUT_PATH, Portal
 from .sessions import COOKIE_NAME, Session, SessionStore
@@ -49,7 +50,7 @@ class PortalContext:
         inbox: InboxClient,
         clients: ClientAdministration,
         public_base_url: str,
-        dev_login: bool,
+        identity: IdentityProvider,
     ) -> None:
         self.portal = portal
         self.sessions = sessions
@@ -59,7 +60,7 @@ class PortalContext:
         parts = urlsplit(public_base_url)
         self.origin = f"{parts.scheme}://{parts.netloc}"
         self.secure_cookies = parts.scheme == "https"
-        self.dev_login = dev_login
+        self.identity = identity
 
 
 def ctx(request: Request) -> PortalContext:
@@ -181,12 +182,12 @@ async def login_page(
     session: MaybeSession,
     return_url: Annotated[str | None, Query(alias="returnUrl", max_length=2048)] = None,
 ) -> Response:
-    if not context.dev_login:
-        raise Problem(404, "Not Found", "The development identity provider is disabled")
+    if not context.identity.enabled:
+        raise Problem(404, "Not Found", "The login provider is disabled")
     pre_login = session if session is not None and not session.authenticated else None
     if pre_login is None:
         pre_login = await context.sessions.create(pid=None)
-    people = await context.directory.people()
+    people = await context.identity.choices()
     response = _render(
         request, "login.html", lang, pre_login, people=people, return_url=safe_return_url(return_url)
     )
@@ -204,11 +205,11 @@ async def login(
     csrf_token: Annotated[str, Form(max_length=128)],
     return_url: Annotated[str | None, Form(alias="returnUrl", max_length=2048)] = None,
 ) -> Response:
-    if not context.dev_login:
-        raise Problem(404, "Not Found", "The development identity provider is disabled")
+    if not context.identity.enabled:
+        raise Problem(404, "Not Found", "The login provider is disabled")
     if session is None or not session.csrf_matches(csrf_token):
         raise Problem(403, "Forbidden", "Missing or wrong CSRF token", code="CSRF")
-    if await context.directory.person(pid) is None:
+    if await context.identity.authenticate(pid) is None:
         raise Problem(400, "Unknown person", "No such person in the directory")
     # A new session id at login: a cookie planted before login never becomes authenticated.
     await context.sessions.delete(session.id)
