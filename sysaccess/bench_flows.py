@@ -136,6 +136,22 @@ class Usage:
         step.peak_rss_mb = dict(self.peak)
 
 
+async def _settle(
+    step: Step, started: dict[str, float], watcher: OutcomeWatcher, begin: float, usage: Usage
+) -> None:
+    """Wait (up to 30 s) for every started id to show up, then record latencies and throughput."""
+    deadline = time.perf_counter() + 30
+    while not set(started) <= watcher.seen.keys() and time.perf_counter() < deadline:
+        usage.sample()
+        await asyncio.sleep(0.05)
+    await watcher.stop()
+    done = {r: watcher.seen[r] for r in started if r in watcher.seen}
+    step.completed = len(done)
+    step.latencies_ms = [(seen - started[r]) * 1000 for r, seen in done.items()]
+    step.wall_seconds = (max(done.values()) - begin) if done else step.duration
+    usage.finish(step)
+
+
 async def _flows_step(
     stack: LocalStack, driver: FlowDriver, rate: float, duration: float, progress: Progress
 ) -> Step:
@@ -169,16 +185,7 @@ async def _flows_step(
             usage.sample()
     step.started = total
     await asyncio.gather(*tasks)
-    deadline = time.perf_counter() + 30
-    while not set(posted) <= watcher.seen.keys() and time.perf_counter() < deadline:
-        usage.sample()
-        await asyncio.sleep(0.05)
-    await watcher.stop()
-    done = [watcher.seen[r] for r in posted if r in watcher.seen]
-    step.completed = len(done)
-    step.latencies_ms = [(watcher.seen[r] - t0) * 1000 for r, t0 in posted.items() if r in watcher.seen]
-    step.wall_seconds = (max(done) - begin) if done else duration
-    usage.finish(step)
+    await _settle(step, posted, watcher, begin, usage)
     return step
 
 
@@ -232,18 +239,10 @@ async def _raw_step(bootstrap: str, rate: float, duration: float, progress: Prog
         tasks.append(asyncio.create_task(send(str(uuid.uuid4()))))
     step.started = total
     await asyncio.gather(*tasks)
-    deadline = time.perf_counter() + 30
-    while not set(sent) <= watcher.seen.keys() and time.perf_counter() < deadline:
-        await asyncio.sleep(0.05)
+    await _settle(step, sent, watcher, begin, usage)
     relay_task.cancel()
-    await watcher.stop()
     for client in (producer, relay_producer, relay):
         await client.stop()
-    done = [watcher.seen[r] for r in sent if r in watcher.seen]
-    step.completed = len(done)
-    step.latencies_ms = [(watcher.seen[r] - t0) * 1000 for r, t0 in sent.items() if r in watcher.seen]
-    step.wall_seconds = (max(done) - begin) if done else duration
-    usage.finish(step)
     return step
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from sysaccess.stack import LocalStack
+from sysaccess.stack import LocalStack, LoginFailed
 
 DRESS_MINST = "12887010186"
 SPRUDLENDE_KANIN = "21927110056"
@@ -65,7 +65,7 @@ class FlowDriver:
         for attempt in range(200):
             try:
                 return await self.stack.login(pid)
-            except (httpx.HTTPError, AssertionError):
+            except (httpx.HTTPError, LoginFailed):
                 await asyncio.sleep(min(0.2 * (attempt + 1), 2.0))
         raise RuntimeError(f"could not log in {pid}")
 

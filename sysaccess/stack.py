@@ -27,6 +27,31 @@ SCOPES = [
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
+class LoginFailed(RuntimeError):
+    pass
+
+
+async def dev_login(client: httpx.AsyncClient, pid: str, return_url: str = "/") -> str:
+    """Log a person in through the portal's development login; return the session's CSRF token.
+
+    ``client`` is an httpx client whose base URL is the portal; it keeps the session cookie.
+    """
+    page = await client.get("/login", params={"returnUrl": return_url})
+    match = CSRF.search(page.text)
+    if match is None:
+        raise LoginFailed(f"no login form: {page.status_code} {page.text[:200]}")
+    done = await client.post(
+        "/login", data={"pid": pid, "csrf_token": match.group(1), "returnUrl": return_url}
+    )
+    if done.status_code != 303:
+        raise LoginFailed(f"login refused: {done.status_code} {done.text[:200]}")
+    me = await client.get("/accessmanagement/api/v1/me")
+    if me.status_code != 200:
+        raise LoginFailed(f"no session after login: {me.status_code}")
+    token: str = me.json()["csrfToken"]
+    return token
+
+
 @dataclass
 class LocalStack:
     folder: Path
@@ -137,14 +162,7 @@ class LocalStack:
 
     async def login(self, pid: str) -> tuple[httpx.AsyncClient, str]:
         client = httpx.AsyncClient(base_url=self.portal, timeout=30, limits=httpx.Limits(max_connections=200))
-        page = await client.get("/login")
-        match = CSRF.search(page.text)
-        assert match, page.text
-        await client.post("/login", data={"pid": pid, "csrf_token": match.group(1), "returnUrl": "/"})
-        me = await client.get("/accessmanagement/api/v1/me")
-        me.raise_for_status()
-        token: str = me.json()["csrfToken"]
-        return client, token
+        return client, await dev_login(client, pid)
 
     async def register_hook_system(self, webhook_url: str) -> str:
         system_id = f"314000110_chaos{uuid.uuid4().hex[:8]}"

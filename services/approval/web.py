@@ -117,6 +117,18 @@ def _clear_session_cookie(response: Response, context: PortalContext) -> None:
     )
 
 
+def csrf_refused() -> Problem:
+    return Problem(403, "Forbidden", "Missing or wrong CSRF token", code="CSRF")
+
+
+def _require_form_csrf(session: Session | None, csrf_token: str) -> Session:
+    """A logged-in session whose form carried its own CSRF token."""
+    active = _require_session(session)
+    if not active.csrf_matches(csrf_token):
+        raise csrf_refused()
+    return active
+
+
 def safe_return_url(value: str | None) -> str:
     """Only a path of the portal itself: no scheme, no host, no backslash tricks."""
     if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
@@ -170,6 +182,23 @@ def _message(
     )
 
 
+def _refusal(
+    request: Request, lang: str, session: Session | None, problem: Problem, person: Any
+) -> HTMLResponse:
+    """The page for a refused action: the refusal's detail, with its status code."""
+    t = texts_for(lang)
+    return _message(
+        request,
+        lang,
+        session,
+        t["error_title"],
+        problem.detail or problem.title,
+        "refused",
+        problem.status,
+        person=person,
+    )
+
+
 # -- development identity provider -----------------------------------------------------------------
 login_router = APIRouter(include_in_schema=False)
 
@@ -208,7 +237,7 @@ async def login(
     if not context.identity.enabled:
         raise Problem(404, "Not Found", "The login provider is disabled")
     if session is None or not session.csrf_matches(csrf_token):
-        raise Problem(403, "Forbidden", "Missing or wrong CSRF token", code="CSRF")
+        raise csrf_refused()
     if await context.identity.authenticate(pid) is None:
         raise Problem(400, "Unknown person", "No such person in the directory")
     # A new session id at login: a cookie planted before login never becomes authenticated.
@@ -224,7 +253,7 @@ async def logout(
     context: Ctx, session: MaybeSession, csrf_token: Annotated[str, Form(max_length=128)] = ""
 ) -> Response:
     if session is not None and not session.csrf_matches(csrf_token):
-        raise Problem(403, "Forbidden", "Missing or wrong CSRF token", code="CSRF")
+        raise csrf_refused()
     if session is not None:
         await context.sessions.delete(session.id)
     response = RedirectResponse(LOGGED_OUT_PATH, status_code=303)
@@ -308,10 +337,8 @@ async def mark_notification_read(
     session: MaybeSession,
     csrf_token: Annotated[str, Form(max_length=128)] = "",
 ) -> Response:
-    if session is None or session.pid is None:
-        raise Problem(401, "Unauthorized", "Log in first")
-    if not session.csrf_matches(csrf_token):
-        raise Problem(403, "Forbidden", "Missing or wrong CSRF token", code="CSRF")
+    session = _require_form_csrf(session, csrf_token)
+    assert session.pid is not None
     await context.inbox.mark_read(session.pid, notification_id)
     return RedirectResponse(HOME, status_code=303)
 
@@ -399,10 +426,8 @@ async def decide_from_page(
 ) -> Response:
     if kind not in KINDS:
         raise Problem(404, "Not Found")
-    if session is None or session.pid is None:
-        raise Problem(401, "Unauthorized", "Log in first")
-    if not session.csrf_matches(csrf_token):
-        raise Problem(403, "Forbidden", "Missing or wrong CSRF token", code="CSRF")
+    session = _require_form_csrf(session, csrf_token)
+    assert session.pid is not None
     t = texts_for(lang)
     person = await context.directory.person(session.pid)
     state = await context.portal.store.get_request(id)
@@ -410,16 +435,7 @@ async def decide_from_page(
     try:
         await context.portal.decide(id, party, session.pid, decision, KINDS[kind])
     except Problem as problem:
-        return _message(
-            request,
-            lang,
-            session,
-            t["error_title"],
-            problem.detail or problem.title,
-            "refused",
-            problem.status,
-            person=person,
-        )
+        return _refusal(request, lang, session, problem, person)
     if decision is ev.Decision.ESCALATE:
         return _message(
             request,
@@ -446,7 +462,7 @@ async def leave(
     csrf_token: Annotated[str, Form(max_length=128)] = "",
 ) -> Response:
     if session is not None and not session.csrf_matches(csrf_token):
-        raise Problem(403, "Forbidden", "Missing or wrong CSRF token", code="CSRF")
+        raise csrf_refused()
     return await _end_session_and_redirect(context, session, request_id)
 
 

@@ -11,8 +11,19 @@ from shared.orgno import is_valid_org_no
 from shared.problems import Problem
 
 from .client_admin import ClientView
-from .texts import texts_for
-from .web import BFF, HOME, UI, Ctx, Lang, MaybeSession, _login_redirect, _message, _render, _require_csrf
+from .web import (
+    BFF,
+    HOME,
+    UI,
+    Ctx,
+    Lang,
+    MaybeSession,
+    _login_redirect,
+    _refusal,
+    _render,
+    _require_csrf,
+    _require_form_csrf,
+)
 from .web import _require_session as require_session
 
 pages = APIRouter(prefix=f"{UI}/systemuser", include_in_schema=False)
@@ -54,21 +65,11 @@ async def clients_page(
 ) -> Response:
     if session is None or session.pid is None:
         return _login_redirect(request)
-    t = texts_for(lang)
     person = await context.directory.person(session.pid)
     try:
         view = await context.clients.view(party, access_id, session.pid)
     except Problem as problem:
-        return _message(
-            request,
-            lang,
-            session,
-            t["error_title"],
-            problem.detail or problem.title,
-            "refused",
-            problem.status,
-            person=person,
-        )
+        return _refusal(request, lang, session, problem, person)
     return _render(
         request,
         "clients.html",
@@ -91,9 +92,7 @@ async def change_clients_from_page(
     csrf_token: Annotated[str, Form(max_length=128)] = "",
     client: Annotated[list[str] | None, Form(max_length=1000)] = None,
 ) -> Response:
-    active = require_session(session)
-    if not active.csrf_matches(csrf_token):
-        raise Problem(403, "Forbidden", "Missing or wrong CSRF token", code="CSRF")
+    active = _require_form_csrf(session, csrf_token)
     assert active.pid is not None
     org_nos = _org_list(client or [])
     if action == "add":
@@ -113,9 +112,7 @@ async def delete_from_page(
     party: Annotated[str, Form(max_length=9)],
     csrf_token: Annotated[str, Form(max_length=128)] = "",
 ) -> Response:
-    active = require_session(session)
-    if not active.csrf_matches(csrf_token):
-        raise Problem(403, "Forbidden", "Missing or wrong CSRF token", code="CSRF")
+    active = _require_form_csrf(session, csrf_token)
     assert active.pid is not None
     await context.clients.delete(party, access_id, active.pid)
     return RedirectResponse(f"{HOME}?party={party}", status_code=303)

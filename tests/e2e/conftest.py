@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from playwright.async_api import Browser, async_playwright
 
 from sysaccess.infra import free_port
 from sysaccess.processes import ServiceProcess, service_processes, smtp_catcher
+from sysaccess.stack import dev_login
 from tests.conftest import TokenFactory
 from tests.support.infra import Endpoints
 
@@ -113,22 +113,10 @@ async def browser() -> AsyncIterator[Browser]:
         await launched.close()
 
 
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
 async def login(client: httpx.AsyncClient, portal: str, pid: str, return_url: str = "/") -> str:
     """Log a person in through the development identity provider; return the CSRF token."""
-    page = await client.get(f"{portal}/login", params={"returnUrl": return_url})
-    match = CSRF.search(page.text)
-    assert match, page.text
-    done = await client.post(
-        f"{portal}/login", data={"pid": pid, "csrf_token": match.group(1), "returnUrl": return_url}
-    )
-    assert done.status_code == 303, done.text
-    me = await client.get(f"{portal}/accessmanagement/api/v1/me")
-    assert me.status_code == 200
-    token: str = me.json()["csrfToken"]
-    return token
+    assert str(client.base_url).rstrip("/") == portal.rstrip("/")
+    return await dev_login(client, pid, return_url)
 
 
 def standard_body(ref: str, **overrides: Any) -> dict[str, Any]:
