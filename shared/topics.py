@@ -19,10 +19,20 @@ class Topic:
     message: type[ev.Message]
     key_field: str
     partitions: int = 3
+    # Names the subscriber function, and with it the AsyncAPI channel; derived from the topic
+    # name unless given.
+    handler: str | None = None
 
     @property
     def dead_letter(self) -> str:
         return f"{self.name}.dlq"
+
+    @property
+    def handler_name(self) -> str:
+        if self.handler is not None:
+            return self.handler
+        stem = self.name.removeprefix("sysaccess.").rsplit(".", 1)[0]
+        return "on_" + stem.replace("-", "_")
 
     def key_of(self, message: ev.Message) -> bytes:
         value: object = message
@@ -42,7 +52,10 @@ REQUEST_REJECTED = Topic("sysaccess.request-rejected.v1", ev.SystemAccessRequest
 REQUEST_ESCALATED = Topic("sysaccess.request-escalated.v1", ev.RequestEscalated, "request_id")
 REQUEST_TIMED_OUT = Topic("sysaccess.request-timed-out.v1", ev.RequestTimedOut, "request_id")
 REMINDER_TRIGGERED = Topic(
-    "sysaccess.escalation-reminder-triggered.v1", ev.EscalationReminderTriggered, "request_id"
+    "sysaccess.escalation-reminder-triggered.v1",
+    ev.EscalationReminderTriggered,
+    "request_id",
+    handler="on_reminder_triggered",
 )
 CLIENT_ADDED = Topic("sysaccess.client-added.v1", ev.ClientAdded, "system_access_id")
 CLIENT_REMOVED = Topic("sysaccess.client-removed.v1", ev.ClientRemoved, "system_access_id")
