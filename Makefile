@@ -27,6 +27,7 @@ lint: bootstrap
 	@$(BIN)/ruff check .
 	@$(BIN)/ruff format --check .
 	@$(BIN)/mypy shared services sysaccess tests
+	@$(BIN)/lint-imports
 
 format: bootstrap
 	@$(BIN)/ruff format .

@@ -28,10 +28,10 @@ def _intake_broker() -> KafkaBroker:
 
 
 def _approval_broker() -> KafkaBroker:
-    from services.approval.app import build_runtime
+    from services.approval.factory import build
     from services.approval.settings import ApprovalSettings
 
-    return build_runtime(ApprovalSettings()).broker
+    return build(ApprovalSettings()).runtime.broker
 
 
 def _notifier_broker() -> KafkaBroker:

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 from redis.asyncio import Redis
 
-from services.approval.directory import Directory
+from services.approval.storage.directory import RedisDirectory
 from shared.orgno import mod11_check_digit
 from shared.world import ClientRelationship, Organisation, World
 from tests.e2e.conftest import Stack, login, standard_body
@@ -51,7 +51,7 @@ async def seed_clients(stack: Stack, org_nos: list[str]) -> None:
     )
     redis = Redis.from_url(stack.endpoints.redis_url, decode_responses=True)
     try:
-        await Directory(redis, "approval", world).seed()
+        await RedisDirectory(redis, "approval", world).seed()
     finally:
         await redis.aclose()
 

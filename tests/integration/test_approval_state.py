@@ -11,8 +11,8 @@ from datetime import timedelta
 import pytest
 from redis.asyncio import Redis
 
-from services.approval.directory import Directory
-from services.approval.sessions import SessionStore
+from services.approval.storage.directory import RedisDirectory
+from services.approval.storage.sessions import RedisSessions
 from shared.world import load_world
 from tests.support.infra import Endpoints
 
@@ -26,7 +26,7 @@ async def redis(endpoints: Endpoints) -> AsyncIterator[Redis]:
 
 async def test_session_has_enough_randomness_and_is_stored_hashed(redis: Redis) -> None:
     prefix = f"t-{uuid.uuid4().hex[:6]}"
-    store = SessionStore(redis, prefix, idle=timedelta(minutes=5), absolute=timedelta(hours=1))
+    store = RedisSessions(redis, prefix, idle=timedelta(minutes=5), absolute=timedelta(hours=1))
     session = await store.create("12887010186")
     assert len(session.id) >= 43  # 32 random bytes, url-safe base64
     assert not await redis.exists(f"{prefix}:session:{session.id}")
@@ -38,7 +38,7 @@ async def test_session_has_enough_randomness_and_is_stored_hashed(redis: Redis) 
 
 
 async def test_idle_timeout_is_enforced_by_the_server(redis: Redis) -> None:
-    store = SessionStore(
+    store = RedisSessions(
         redis, f"t-{uuid.uuid4().hex[:6]}", idle=timedelta(seconds=1), absolute=timedelta(hours=1)
     )
     session = await store.create("12887010186")
@@ -47,7 +47,7 @@ async def test_idle_timeout_is_enforced_by_the_server(redis: Redis) -> None:
 
 
 async def test_absolute_timeout_is_enforced_even_when_active(redis: Redis) -> None:
-    store = SessionStore(
+    store = RedisSessions(
         redis, f"t-{uuid.uuid4().hex[:6]}", idle=timedelta(seconds=30), absolute=timedelta(seconds=1.5)
     )
     session = await store.create("12887010186")
@@ -60,7 +60,7 @@ async def test_absolute_timeout_is_enforced_even_when_active(redis: Redis) -> No
 
 async def test_directory_seed_is_repeatable_without_duplicates(redis: Redis) -> None:
     prefix = f"t-{uuid.uuid4().hex[:6]}"
-    directory = Directory(redis, prefix, load_world())
+    directory = RedisDirectory(redis, prefix, load_world())
     await directory.seed()
     first = (await directory.access_managers("310614289"), len(await directory.people()))
     await directory.seed()

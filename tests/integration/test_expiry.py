@@ -10,11 +10,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from redis.asyncio import Redis
 
-from services.approval.authorization import Capability, Verdict
-from services.approval.decisions import Refusal, apply_decision
-from services.approval.directory import Directory
-from services.approval.expiry import ExpiryJob
-from services.approval.store import ApprovalStore
+from services.approval.domain.authorization import Capability, Verdict
+from services.approval.domain.decisions import Applied, apply_decision
+from services.approval.domain.models import RequestStatus, SystemAccessRequest
+from services.approval.domain.refusals import Refusal
+from services.approval.services.expiry import ExpiryJob
+from services.approval.services.projections import Projections
+from services.approval.storage.directory import RedisDirectory
+from services.approval.storage.requests import RedisRequests
+from services.approval.storage.systems import RedisSystems
 from shared import events as ev
 from shared.world import load_world
 from tests.support.infra import Endpoints
@@ -38,19 +42,19 @@ async def redis(endpoints: Endpoints) -> AsyncIterator[Redis]:
     await client.aclose()
 
 
-async def outbox_types(redis: Redis, store: ApprovalStore) -> list[str]:
-    entries = await redis.xrange(store.outbox)
+async def outbox_types(redis: Redis, store: RedisRequests) -> list[str]:
+    entries = await redis.xrange(store.keys.outbox)
     return [json.loads(str(fields["headers"]))["event-type"] for _, fields in entries or [] if fields]
 
 
-async def setup(redis: Redis) -> tuple[ApprovalStore, ExpiryJob, FakeClock, str]:
+async def setup(redis: Redis) -> tuple[RedisRequests, ExpiryJob, FakeClock, str]:
     prefix = f"exp-{uuid.uuid4().hex[:6]}"
-    store = ApprovalStore(redis, prefix)
-    directory = Directory(redis, prefix, load_world())
+    store = RedisRequests(redis, prefix)
+    directory = RedisDirectory(redis, prefix, load_world())
     await directory.seed()
     clock = FakeClock(START)
     request_id = uuid.uuid4()
-    await store.record_request(
+    await Projections(store, RedisSystems(redis, prefix)).request_arrived(
         ev.SystemAccessRequested(
             request_id=request_id,
             request_type=ev.RequestType.STANDARD,
@@ -68,7 +72,7 @@ async def setup(redis: Redis) -> tuple[ApprovalStore, ExpiryJob, FakeClock, str]
     return store, ExpiryJob(store, directory, clock=clock), clock, str(request_id)
 
 
-async def escalate(store: ApprovalStore, request_id: str) -> None:
+async def escalate(store: RedisRequests, request_id: str) -> None:
     command = ev.DecideRequest(
         request_id=uuid.UUID(request_id),
         party_org_no="310614289",
@@ -76,10 +80,10 @@ async def escalate(store: ApprovalStore, request_id: str) -> None:
         actor_pid="21927110056",
     )
 
-    async def decide(state: dict[str, object] | None) -> object:
-        return apply_decision(state, command, Verdict(Capability.ESCALATE), ("12887010186",), START)
+    async def decide(request: SystemAccessRequest | None) -> Applied | Refusal:
+        return apply_decision(request, command, Verdict(Capability.ESCALATE), ("12887010186",), START)
 
-    await store.apply_command(command, decide)
+    await store.apply_decision(command, decide)
 
 
 async def test_request_times_out_once_at_its_ttl(redis: Redis) -> None:
@@ -91,7 +95,7 @@ async def test_request_times_out_once_at_its_ttl(redis: Redis) -> None:
     assert await job.run_once() == (0, 0)
     state = await store.get_request(request_id)
     assert state is not None
-    assert state["status"] == "Timedout"
+    assert state.status is RequestStatus.TIMED_OUT
     assert (await outbox_types(redis, store)).count("RequestTimedOut") == 1
 
 
@@ -135,9 +139,9 @@ async def test_decided_request_neither_expires_nor_reminds(redis: Redis) -> None
         actor_pid="12887010186",
     )
 
-    async def decide(state: dict[str, object] | None) -> object:
-        return apply_decision(state, command, Verdict(Capability.DECIDE), (), START)
+    async def decide(request: SystemAccessRequest | None) -> Applied | Refusal:
+        return apply_decision(request, command, Verdict(Capability.DECIDE), (), START)
 
-    await store.apply_command(command, decide)
+    await store.apply_decision(command, decide)
     clock.now = START + TTL * 2
     assert await job.run_once() == (0, 0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.approval.authorization import Capability, Relation, assess
+from services.approval.domain.authorization import Capability, Relation, assess
 from shared.events import RequestType
 from shared.world import load_world
 

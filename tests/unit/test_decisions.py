@@ -8,8 +8,10 @@ from typing import Any
 
 import pytest
 
-from services.approval.authorization import Capability, Verdict
-from services.approval.decisions import Applied, Refusal, apply_decision
+from services.approval.domain.authorization import Capability, Verdict
+from services.approval.domain.decisions import Applied, apply_decision
+from services.approval.domain.models import RequestStatus, SystemAccessRequest
+from services.approval.domain.refusals import Refusal, RefusalReason
 from shared import events as ev
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
@@ -19,29 +21,26 @@ NOBODY = Verdict(Capability.NONE)
 MANAGERS = ("12887010186", "03897610069", "05816510068")
 
 
-def state(**overrides: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {
-        "id": str(uuid.uuid4()),
-        "requestType": "standard",
-        "systemId": "314000110_smartcloud",
-        "vendorOrgNo": "314000110",
-        "partyOrgNo": "310614289",
-        "externalRef": "ref",
-        "integrationTitle": "SmartCloud",
-        "rights": ["ske-krav-og-betalinger"],
-        "accessPackages": [],
-        "created": (NOW - timedelta(days=1)).isoformat(),
-        "expiresAt": (NOW + timedelta(days=179)).isoformat(),
-        "status": "New",
-        "escalated": False,
-    }
-    base.update(overrides)
-    return base
+def state(**overrides: Any) -> SystemAccessRequest:
+    return SystemAccessRequest(
+        id=str(uuid.uuid4()),
+        request_type=ev.RequestType.STANDARD,
+        system_id="314000110_smartcloud",
+        vendor_org_no="314000110",
+        party_org_no="310614289",
+        external_ref="ref",
+        integration_title="SmartCloud",
+        rights=("ske-krav-og-betalinger",),
+        created=NOW - timedelta(days=1),
+        expires_at=NOW + timedelta(days=179),
+    ).model_copy(update=overrides)
 
 
-def command(current: dict[str, Any], decision: ev.Decision, party: str = "310614289") -> ev.DecideRequest:
+def command(
+    current: SystemAccessRequest, decision: ev.Decision, party: str = "310614289"
+) -> ev.DecideRequest:
     return ev.DecideRequest(
-        request_id=uuid.UUID(current["id"]), party_org_no=party, decision=decision, actor_pid="12887010186"
+        request_id=uuid.UUID(current.id), party_org_no=party, decision=decision, actor_pid="12887010186"
     )
 
 
@@ -49,9 +48,9 @@ def test_approve_creates_system_access_with_the_request_id() -> None:
     current = state()
     result = apply_decision(current, command(current, ev.Decision.APPROVE), DECIDE, MANAGERS, NOW)
     assert isinstance(result, Applied)
-    assert result.new_state["status"] == "Accepted"
+    assert result.request.status is RequestStatus.ACCEPTED
     assert isinstance(result.event, ev.SystemAccessCreated)
-    assert str(result.event.system_access_id) == current["id"]
+    assert str(result.event.system_access_id) == current.id
     assert result.event.approved_by == "12887010186"
     assert result.event.approved_at == NOW
 
@@ -61,20 +60,20 @@ def test_reject() -> None:
     result = apply_decision(current, command(current, ev.Decision.REJECT), DECIDE, MANAGERS, NOW)
     assert isinstance(result, Applied)
     assert isinstance(result.event, ev.SystemAccessRequestRejected)
-    assert result.new_state["status"] == "Rejected"
+    assert result.request.status is RequestStatus.REJECTED
 
 
 @pytest.mark.parametrize("status", ["Accepted", "Rejected", "Withdrawn", "Timedout"])
 @pytest.mark.parametrize("decision", [ev.Decision.APPROVE, ev.Decision.REJECT, ev.Decision.ESCALATE])
 def test_only_new_requests_can_be_decided(status: str, decision: ev.Decision) -> None:
-    current = state(status=status)
+    current = state(status=RequestStatus(status))
     result = apply_decision(current, command(current, decision), DECIDE, MANAGERS, NOW)
     assert isinstance(result, Refusal)
     assert result.code == "AUTH-00013"
 
 
 def test_expired_request_cannot_be_approved() -> None:
-    current = state(expiresAt=(NOW - timedelta(seconds=1)).isoformat())
+    current = state(expires_at=NOW - timedelta(seconds=1))
     result = apply_decision(current, command(current, ev.Decision.APPROVE), DECIDE, MANAGERS, NOW)
     assert isinstance(result, Refusal)
     assert "Timedout" in result.detail
@@ -86,14 +85,14 @@ def test_wrong_party_is_not_found() -> None:
         current, command(current, ev.Decision.APPROVE, party="313222225"), DECIDE, MANAGERS, NOW
     )
     assert isinstance(result, Refusal)
-    assert (result.code, result.status) == ("AUTH-00010", 404)
+    assert (result.code, result.reason) == ("AUTH-00010", RefusalReason.NOT_FOUND)
 
 
 def test_unknown_request_is_not_found() -> None:
     current = state()
     result = apply_decision(None, command(current, ev.Decision.APPROVE), DECIDE, MANAGERS, NOW)
     assert isinstance(result, Refusal)
-    assert result.status == 404
+    assert result.reason is RefusalReason.NOT_FOUND
 
 
 @pytest.mark.parametrize("decision", [ev.Decision.APPROVE, ev.Decision.REJECT])
@@ -101,25 +100,25 @@ def test_a_person_who_may_only_escalate_cannot_decide(decision: ev.Decision) -> 
     current = state()
     result = apply_decision(current, command(current, decision), ESCALATE_ONLY, MANAGERS, NOW)
     assert isinstance(result, Refusal)
-    assert (result.code, result.status) == ("AUTH-00066", 403)
+    assert (result.code, result.reason) == ("AUTH-00066", RefusalReason.FORBIDDEN)
 
 
 def test_no_relation_cannot_even_escalate() -> None:
     current = state()
     result = apply_decision(current, command(current, ev.Decision.ESCALATE), NOBODY, MANAGERS, NOW)
     assert isinstance(result, Refusal)
-    assert result.status == 403
+    assert result.reason is RefusalReason.FORBIDDEN
 
 
 def test_escalation_keeps_the_request_new_and_names_the_managers() -> None:
     current = state()
     result = apply_decision(current, command(current, ev.Decision.ESCALATE), ESCALATE_ONLY, MANAGERS, NOW)
     assert isinstance(result, Applied)
-    assert result.new_state["status"] == "New"
-    assert result.new_state["escalated"] is True
+    assert result.request.status is RequestStatus.NEW
+    assert result.request.escalated is True
     assert isinstance(result.event, ev.RequestEscalated)
     assert result.event.access_managers == MANAGERS
     again = apply_decision(
-        result.new_state, command(current, ev.Decision.ESCALATE), ESCALATE_ONLY, MANAGERS, NOW
+        result.request, command(current, ev.Decision.ESCALATE), ESCALATE_ONLY, MANAGERS, NOW
     )
     assert isinstance(again, Refusal)

@@ -1,0 +1,128 @@
+"""Composition root of approval: builds every client, store and use case from settings.
+
+Nothing connects here; the runtime starts the connections in the app's lifespan.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from fastapi import FastAPI
+
+from shared.events import DecideRequest
+from shared.observability import configure_logging
+from shared.routing import declare_publishers, subscribe
+from shared.runtime import ServiceRuntime
+from shared.topics import DECIDE_REQUEST
+from shared.webapp import create_service_app
+from shared.world import load_world
+
+from .handlers import kafka
+from .handlers.deps import PortalContext
+from .handlers.web import install_portal
+from .services.client_admin import ClientAdministration
+from .services.decisions import DecisionWorker
+from .services.expiry import ExpiryJob
+from .services.naming import Names
+from .services.overview import Overview
+from .services.portal import Portal
+from .services.projections import Projections
+from .settings import ApprovalSettings
+from .storage.accesses import RedisAccesses
+from .storage.decision_commands import KafkaDecisionCommands
+from .storage.directory import RedisDirectory
+from .storage.identity import DevelopmentIdentityProvider
+from .storage.notifications import NotifierClient
+from .storage.requests import RedisRequests
+from .storage.sessions import RedisSessions
+from .storage.systems import RedisSystems
+
+__all__ = ["SERVICE_NAME", "Approval", "build", "create_app"]
+
+SERVICE_NAME = "approval"
+
+
+@dataclass(frozen=True)
+class Approval:
+    """approval's typed context: the runtime, its stores and its use cases."""
+
+    runtime: ServiceRuntime
+    directory: RedisDirectory
+    requests: RedisRequests
+    accesses: RedisAccesses
+    systems: RedisSystems
+    notifier: NotifierClient
+    worker: DecisionWorker
+    expiry: ExpiryJob
+    portal: PortalContext
+
+
+def build(settings: ApprovalSettings) -> Approval:
+    runtime = ServiceRuntime.build(
+        SERVICE_NAME,
+        settings.kafka_bootstrap,
+        settings.redis_url,
+        outbox_stream=f"{settings.redis_prefix}:outbox",
+    )
+    redis, prefix = runtime.redis, settings.redis_prefix
+    world = load_world(settings.world_file)
+    directory = RedisDirectory(redis, prefix, world)
+    requests, accesses, systems = (
+        RedisRequests(redis, prefix),
+        RedisAccesses(redis, prefix),
+        RedisSystems(redis, prefix),
+    )
+    names = Names(world)
+    notifier = NotifierClient(settings.notifier_url, settings.notifier_token.get_secret_value())
+    worker = DecisionWorker(requests, directory)
+    subscribe(runtime.broker, settings.consumer_group, kafka.routes(Projections(requests, systems), worker))
+    declare_publishers(runtime.broker, kafka.PUBLISHES)
+    decisions = runtime.broker.publisher(
+        DECIDE_REQUEST.name, schema=DecideRequest, title=f"{DECIDE_REQUEST.name}:Publish"
+    )
+    sessions = RedisSessions(
+        redis,
+        prefix,
+        idle=timedelta(minutes=settings.session_idle_minutes),
+        absolute=timedelta(hours=settings.session_absolute_hours),
+    )
+    portal = PortalContext(
+        portal=Portal(
+            requests,
+            systems,
+            directory,
+            names,
+            KafkaDecisionCommands(decisions),
+            settings.decision_timeout_seconds,
+        ),
+        overview=Overview(requests, accesses, directory, notifier, names),
+        clients=ClientAdministration(accesses, directory),
+        sessions=sessions,
+        directory=directory,
+        identity=DevelopmentIdentityProvider(directory, enabled=settings.dev_login),
+        public_base_url=settings.public_base_url,
+    )
+    expiry = ExpiryJob(requests, directory, interval_seconds=settings.expiry_check_seconds)
+    return Approval(runtime, directory, requests, accesses, systems, notifier, worker, expiry, portal)
+
+
+def create_app(settings: ApprovalSettings | None = None) -> FastAPI:
+    settings = settings or ApprovalSettings()
+    configure_logging(SERVICE_NAME, settings.log_level, settings.json_logs)
+    approval = build(settings)
+
+    async def on_startup(_app: FastAPI) -> None:
+        if settings.seed_directory:
+            await approval.directory.seed()
+        approval.runtime.spawn(approval.expiry.run())
+
+    app = create_service_app(
+        approval.runtime,
+        title="sysaccess approval",
+        description="End-user portal, BFF and decision worker",
+        on_startup=on_startup,
+    )
+    approval.runtime.on_stop(approval.notifier.aclose)
+    install_portal(app, approval.portal)
+    return app

@@ -1,0 +1,20 @@
+"""Installs the portal on the service's FastAPI app: middleware, refusals, routers."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from . import bff, clients, login, pages
+from .deps import PortalContext
+from .refusals import install_refusal_handler
+from .security import SecurityHeaders
+
+__all__ = ["install_portal"]
+
+
+def install_portal(app: FastAPI, context: PortalContext) -> None:
+    app.state.portal = context
+    app.add_middleware(SecurityHeaders)
+    install_refusal_handler(app)
+    for router in (login.router, clients.pages, pages.router, clients.bff, bff.router):
+        app.include_router(router)

@@ -1,0 +1,163 @@
+"""What approval's use cases need from the outside world, as Protocols.
+
+Storage adapters implement these against Redis, Kafka and the notifier's HTTP API; unit
+tests implement them in memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Protocol
+
+from shared import events as ev
+from shared.world import Person
+
+from ..domain.authorization import Relation
+from ..domain.clients import ClientChanges, ClientRelationship
+from ..domain.decisions import Decide
+from ..domain.deletion import Deleted
+from ..domain.directory import Notification, Party
+from ..domain.expiry import TimedOut
+from ..domain.models import DecisionResult, SystemAccess, SystemAccessRequest
+from ..domain.refusals import Refusal
+from ..domain.sessions import Session
+
+__all__ = [
+    "AccessRepository",
+    "DecisionCommands",
+    "Directory",
+    "IdentityProvider",
+    "NotificationInbox",
+    "RequestRepository",
+    "SessionRepository",
+    "SystemRepository",
+]
+
+
+class RequestRepository(Protocol):
+    """Pending requests and the decisions applied to them, each change atomic with its event."""
+
+    async def get_request(self, request_id: str) -> SystemAccessRequest | None: ...
+
+    async def pending_escalated(self, org_no: str) -> list[SystemAccessRequest]: ...
+
+    async def add_request(self, request: SystemAccessRequest, event_id: str) -> bool:
+        """Store a request that arrived as an event, once per event; False if it was known."""
+        ...
+
+    async def change_request(
+        self,
+        request_id: str,
+        event_id: str,
+        change: Callable[[SystemAccessRequest | None], SystemAccessRequest | None],
+    ) -> bool:
+        """Apply ``change`` once per event; None from it means no change."""
+        ...
+
+    async def apply_decision(self, command: ev.DecideRequest, decide: Decide) -> DecisionResult | None:
+        """Run ``decide`` on the current request and store its outcome, once per command.
+
+        Returns the result for the waiting portal request, or None for a redelivered command.
+        """
+        ...
+
+    async def wait_for_result(self, command_id: str, timeout: float) -> DecisionResult | None: ...
+
+    async def due_expiries(self, now: datetime) -> list[str]: ...
+
+    async def due_reminders(self, now: datetime) -> list[str]: ...
+
+    async def time_out(
+        self, request_id: str, rule: Callable[[SystemAccessRequest | None], TimedOut | None]
+    ) -> bool: ...
+
+    async def remind(
+        self,
+        request_id: str,
+        rule: Callable[[SystemAccessRequest | None], ev.EscalationReminderTriggered | None],
+    ) -> bool: ...
+
+
+class AccessRepository(Protocol):
+    """System accesses and their clients."""
+
+    async def get_access(self, access_id: str) -> SystemAccess | None: ...
+
+    async def accesses_of(self, org_no: str) -> list[SystemAccess]: ...
+
+    async def clients_of(self, access_id: str) -> list[str]: ...
+
+    async def change_clients(
+        self, access_id: str, plan: Callable[[SystemAccess | None, frozenset[str]], ClientChanges]
+    ) -> ClientChanges: ...
+
+    async def delete_access(
+        self, access_id: str, plan: Callable[[SystemAccess | None], Deleted | Refusal]
+    ) -> Deleted | Refusal: ...
+
+
+class SystemRepository(Protocol):
+    """The system register as approval sees it, from the register's events."""
+
+    async def get_system(self, system_id: str) -> ev.SystemDescription | None: ...
+
+    async def record_system(
+        self, event: ev.SystemRegistered | ev.SystemUpdated | ev.SystemDeleted
+    ) -> bool: ...
+
+
+class Directory(Protocol):
+    """People, organisations, roles and client relationships."""
+
+    async def person(self, pid: str) -> Person | None: ...
+
+    async def people(self) -> list[Person]: ...
+
+    async def relation(self, pid: str, org_no: str) -> Relation | None: ...
+
+    async def parties(self, pid: str) -> list[Party]: ...
+
+    async def access_managers(self, org_no: str) -> tuple[str, ...]: ...
+
+    async def client_relationships(self, facilitator_org_no: str) -> list[ClientRelationship]: ...
+
+    async def org_name(self, org_no: str) -> str: ...
+
+
+class DecisionCommands(Protocol):
+    """Where decision commands go: the worker applies them one at a time per request."""
+
+    async def send(self, command: ev.DecideRequest) -> None: ...
+
+
+class NotificationInbox(Protocol):
+    """A person's notifications, kept by the notifier."""
+
+    async def items(self, pid: str) -> list[Notification] | None:
+        """Newest first; None when they cannot be read right now."""
+        ...
+
+    async def mark_read(self, pid: str, notification_id: str) -> bool: ...
+
+
+class SessionRepository(Protocol):
+    async def create(self, pid: str | None) -> Session: ...
+
+    async def get(self, session_id: str | None) -> Session | None: ...
+
+    async def delete(self, session_id: str | None) -> None: ...
+
+
+class IdentityProvider(Protocol):
+    """Who is logging in. The development provider lets you pick a person from the directory."""
+
+    enabled: bool
+
+    async def choices(self) -> list[Person]:
+        """People the login page may offer (empty for providers that redirect elsewhere)."""
+        ...
+
+    async def authenticate(self, pid: str) -> Person | None:
+        """The person behind a completed login, or None if it cannot be trusted."""
+        ...

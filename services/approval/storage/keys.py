@@ -1,0 +1,48 @@
+"""approval's Redis key layout, in one place (every key starts with the service's prefix)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["ApprovalKeys"]
+
+
+@dataclass(frozen=True)
+class ApprovalKeys:
+    prefix: str
+
+    @property
+    def outbox(self) -> str:
+        return f"{self.prefix}:outbox"
+
+    @property
+    def expiry_index(self) -> str:
+        return f"{self.prefix}:expiry"
+
+    @property
+    def reminder_index(self) -> str:
+        return f"{self.prefix}:reminders"
+
+    def request(self, request_id: str) -> str:
+        return f"{self.prefix}:request:{request_id}"
+
+    def system(self, system_id: str) -> str:
+        return f"{self.prefix}:system:{system_id}"
+
+    def access(self, access_id: str) -> str:
+        return f"{self.prefix}:access:{access_id}"
+
+    def party_accesses(self, org_no: str) -> str:
+        return f"{self.prefix}:accesses:{org_no}"
+
+    def pending(self, org_no: str) -> str:
+        return f"{self.prefix}:pending:{org_no}"
+
+    def clients(self, access_id: str) -> str:
+        return f"{self.prefix}:clients:{access_id}"
+
+    def decision_result(self, command_id: str) -> str:
+        return f"{self.prefix}:decision:{command_id}"
+
+    def decision_done(self, command_id: str) -> str:
+        return f"{self.prefix}:decision-done:{command_id}"

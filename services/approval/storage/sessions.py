@@ -1,0 +1,79 @@
+"""Server-side sessions in Redis, and the synchronizer CSRF token that lives in each.
+
+The cookie carries 256 random bits; Redis stores the session under a SHA-256 of it, so a
+read of Redis does not yield usable cookies. Idle and absolute timeouts are enforced here,
+not by the browser. Logout deletes the key: the old cookie is then worthless.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from datetime import timedelta
+
+from redis.asyncio import Redis
+
+from ..domain.sessions import Session, SessionLifetime
+
+__all__ = ["RedisSessions"]
+
+
+class RedisSessions:
+    def __init__(self, redis: Redis, prefix: str, *, idle: timedelta, absolute: timedelta) -> None:
+        self.redis = redis
+        self.prefix = prefix
+        self.lifetime = SessionLifetime(idle=idle, absolute=absolute)
+        self.idle = idle
+
+    def _key(self, session_id: str) -> str:
+        digest = hashlib.sha256(session_id.encode()).hexdigest()
+        return f"{self.prefix}:session:{digest}"
+
+    async def create(self, pid: str | None) -> Session:
+        now = time.time()
+        session = Session(
+            id=secrets.token_urlsafe(32),
+            pid=pid,
+            csrf_token=secrets.token_urlsafe(32),
+            created=now,
+            last_seen=now,
+        )
+        key = self._key(session.id)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(
+                key,
+                mapping={
+                    "pid": pid or "",
+                    "csrf": session.csrf_token,
+                    "created": str(now),
+                    "last_seen": str(now),
+                },
+            )
+            pipe.expire(key, self.idle)
+            await pipe.execute()
+        return session
+
+    async def get(self, session_id: str | None) -> Session | None:
+        if not session_id or len(session_id) > 128:
+            return None
+        key = self._key(session_id)
+        data = {str(k): str(v) for k, v in (await self.redis.hgetall(key)).items()}
+        if not data:
+            return None
+        now = time.time()
+        stored = Session(
+            session_id, data["pid"] or None, data["csrf"], float(data["created"]), float(data["last_seen"])
+        )
+        if stored.expired(now, self.lifetime):
+            await self.redis.delete(key)
+            return None
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(key, "last_seen", str(now))
+            pipe.expire(key, self.idle)
+            await pipe.execute()
+        return Session(stored.id, stored.pid, stored.csrf_token, stored.created, now)
+
+    async def delete(self, session_id: str | None) -> None:
+        if session_id:
+            await self.redis.delete(self._key(session_id))
