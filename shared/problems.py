@@ -24,6 +24,8 @@ class Problem(Exception):
         title: str,
         detail: str | None = None,
         code: str | None = None,
+        *,
+        headers: dict[str, str] | None = None,
         **extensions: Any,
     ) -> None:
         super().__init__(detail or title)
@@ -31,6 +33,7 @@ class Problem(Exception):
         self.title = title
         self.detail = detail
         self.code = code
+        self.headers = headers or {}
         self.extensions = extensions
 
     def body(self, instance: str | None = None) -> dict[str, Any]:
@@ -50,7 +53,9 @@ class Problem(Exception):
 
 
 def problem_response(problem: Problem, instance: str | None = None) -> JSONResponse:
-    return JSONResponse(problem.body(instance), status_code=problem.status, media_type=PROBLEM_JSON)
+    return JSONResponse(
+        problem.body(instance), status_code=problem.status, media_type=PROBLEM_JSON, headers=problem.headers
+    )
 
 
 _STATUS_TITLES = {
@@ -65,6 +70,7 @@ _STATUS_TITLES = {
     415: "Unsupported Media Type",
     422: "Unprocessable Content",
     429: "Too Many Requests",
+    503: "Service Unavailable",
 }
 
 

@@ -99,6 +99,10 @@ class LocalStack:
             "APPROVAL_REDIS_URL": redis,
             "APPROVAL_PUBLIC_BASE_URL": f"http://127.0.0.1:{ports['approval']}",
             "APPROVAL_DEV_LOGIN": "true",
+            # One loopback address and a handful of people drive every flow here; the limits
+            # themselves are proven in their own tests.
+            "APPROVAL_LOGINS_PER_MINUTE": "0",
+            "APPROVAL_DECISIONS_PER_MINUTE": "0",
             "APPROVAL_NOTIFIER_URL": f"http://127.0.0.1:{ports['notifier']}",
             "APPROVAL_LOG_LEVEL": "WARNING",
             "NOTIFIER_PORT": str(ports["notifier"]),

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from shared.events import DecideRequest
 from shared.observability import configure_logging
+from shared.ratelimit import RateLimit, RedisRateLimiter
 from shared.routing import declare_publishers, subscribe
 from shared.runtime import ServiceRuntime
 from shared.topics import DECIDE_REQUEST
@@ -102,6 +103,9 @@ def build(settings: ApprovalSettings) -> Approval:
         directory=directory,
         identity=DevelopmentIdentityProvider(directory, enabled=settings.dev_login),
         public_base_url=settings.public_base_url,
+        limiter=RedisRateLimiter(redis, prefix),
+        decision_limit=RateLimit("decisions", settings.decisions_per_minute, timedelta(minutes=1)),
+        login_limit=RateLimit("logins", settings.logins_per_minute, timedelta(minutes=1)),
     )
     expiry = ExpiryJob(requests, directory, interval_seconds=settings.expiry_check_seconds)
     return Approval(runtime, directory, requests, accesses, systems, notifier, worker, expiry, portal)

@@ -36,6 +36,13 @@ class ApprovalSettings(BaseSettings):
     notifier_token: SecretStr = Field(
         default=SecretStr("dev-internal-token"), description="Service token for the notifier's inbox API"
     )
+    decisions_per_minute: int = Field(
+        default=30,
+        description="Decisions (approve, reject, forward) one person may send per minute; 0 = no limit",
+    )
+    logins_per_minute: int = Field(
+        default=20, description="Login attempts one client address may make per minute; 0 = no limit"
+    )
     expiry_check_seconds: float = Field(default=5, description="How often expiry and reminders are checked")
     log_level: str = Field(default="INFO", description="Log level")
     json_logs: bool = Field(default=True, description="Log as JSON lines")

@@ -68,6 +68,10 @@ def stack_env(endpoints: Endpoints, jwks: Path) -> dict[str, str]:
         "APPROVAL_REDIS_URL": endpoints.redis_url,
         "APPROVAL_PUBLIC_BASE_URL": f"http://127.0.0.1:{approval}",
         "APPROVAL_DEV_LOGIN": "true",
+        # One loopback address and a handful of people drive every flow here; the limits
+        # themselves are proven in their own tests.
+        "APPROVAL_LOGINS_PER_MINUTE": "0",
+        "APPROVAL_DECISIONS_PER_MINUTE": "0",
         "APPROVAL_NOTIFIER_URL": f"http://127.0.0.1:{notifier}",
         "APPROVAL_EXPIRY_CHECK_SECONDS": "0.5",
         "NOTIFIER_PORT": str(notifier),

@@ -206,6 +206,6 @@ async def test_decided_request_shows_its_state_and_refuses_more(stack: Stack) ->
         assert view.json()["userMayApprove"] is False
         page = await client.get(f"/accessmanagement/ui/systemuser/request?id={request['id']}")
         assert "allerede avvist" in page.text
-        logout = await client.get(f"{BFF}/request/{request['id']}/logout")
+        logout = await client.post(f"{BFF}/request/{request['id']}/logout", headers={"X-CSRF-Token": csrf})
         assert logout.status_code == 303
         assert (await client.get("/accessmanagement/api/v1/me")).status_code == 401

@@ -171,6 +171,10 @@ def portal_service(
         "APPROVAL_REDIS_PREFIX": prefix,
         "APPROVAL_CONSUMER_GROUP": prefix,
         "APPROVAL_DEV_LOGIN": "true",
+        # One loopback address and a handful of people drive every flow here; the limits
+        # themselves are proven in their own tests.
+        "APPROVAL_LOGINS_PER_MINUTE": "0",
+        "APPROVAL_DECISIONS_PER_MINUTE": "0",
         "APPROVAL_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
         "APPROVAL_LOG_LEVEL": "WARNING",
     }

@@ -13,7 +13,7 @@ from .authorization import Capability, Verdict
 from .models import DecisionOutcome, RequestStatus, SystemAccess, SystemAccessRequest
 from .refusals import Refusal, RefusalReason
 
-__all__ = ["Applied", "Decide", "apply_decision"]
+__all__ = ["Applied", "Decide", "apply_decision", "authorize"]
 
 
 @dataclass(frozen=True)
@@ -43,15 +43,23 @@ def apply_decision(
     status = request.status_at(now)
     if status is not RequestStatus.NEW:
         return Refusal("AUTH-00013", f"The request is not in status New (it is {status})")
-    if verdict.capability is Capability.NONE:
-        return Refusal("AUTH-00066", "The user has no relation to the organisation", RefusalReason.FORBIDDEN)
+    refusal = authorize(verdict, command.decision)
+    if refusal is not None:
+        return refusal
     if command.decision is ev.Decision.ESCALATE:
         return _escalate(request, command, managers, now)
-    if verdict.capability is not Capability.DECIDE:
-        return Refusal("AUTH-00066", f"The user may not decide: {verdict.reason}", RefusalReason.FORBIDDEN)
     if command.decision is ev.Decision.APPROVE:
         return _approve(request, command, now)
     return _reject(request, command, now)
+
+
+def authorize(verdict: Verdict, decision: ev.Decision) -> Refusal | None:
+    """Anyone related to the party may forward a request; only those who may decide approve or reject."""
+    if verdict.capability is Capability.NONE:
+        return Refusal("AUTH-00066", "The user has no relation to the organisation", RefusalReason.FORBIDDEN)
+    if decision is not ev.Decision.ESCALATE and verdict.capability is not Capability.DECIDE:
+        return Refusal("AUTH-00066", f"The user may not decide: {verdict.reason}", RefusalReason.FORBIDDEN)
+    return None
 
 
 def _approve(request: SystemAccessRequest, command: ev.DecideRequest, now: datetime) -> Applied:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-__all__ = ["Refusal", "RefusalReason", "Refused"]
+__all__ = ["Refusal", "RefusalReason", "Refused", "Unavailable"]
 
 
 class RefusalReason(StrEnum):
@@ -30,3 +30,7 @@ class Refused(Exception):
     def __init__(self, refusal: Refusal) -> None:
         super().__init__(refusal.detail or refusal.code)
         self.refusal = refusal
+
+
+class Unavailable(Exception):
+    """Something the change depends on could not take it (a broker outage); nothing was recorded."""

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response
 
 from shared import events as ev
 
-from .deps import ActiveSession, Context, CsrfSession, Lang, MaybeSession
+from .deps import ActiveSession, Context, CsrfSession, Lang, enforce
 from .leaving import end_session_and_redirect
 from .pages import KINDS
 from .schemas import DecisionTaken, Me, PartyRef, RequestView
@@ -46,11 +46,14 @@ def _request_routes(kind: str, request_type: ev.RequestType) -> None:
         party_id: str, request_id: str, action: ev.Decision, context: Context, session: CsrfSession
     ) -> DecisionTaken:
         assert session.pid is not None
+        await enforce(context, context.decision_limit, session.pid)
         outcome = await context.portal.decide(request_id, party_id, session.pid, action, request_type)
         return DecisionTaken(id=request_id, outcome=outcome.value)
 
-    @router.get(f"/systemuser/{kind}/{{request_id}}/logout", name=f"logout_{kind}")
-    async def logout_and_redirect(request_id: str, context: Context, session: MaybeSession) -> Response:
+    # A POST with the CSRF header: a link on another site can neither log the user out nor
+    # bounce the browser through the portal to a vendor's page.
+    @router.post(f"/systemuser/{kind}/{{request_id}}/logout", name=f"logout_{kind}")
+    async def logout_and_redirect(request_id: str, context: Context, session: CsrfSession) -> Response:
         return await end_session_and_redirect(context, session, request_id)
 
 

@@ -9,12 +9,13 @@ from urllib.parse import urlsplit
 from fastapi import Depends, Request
 
 from shared.problems import Problem
+from shared.ratelimit import RateLimit
 
 from ..domain.sessions import Session
 from ..services.client_admin import ClientAdministration
 from ..services.overview import Overview
 from ..services.portal import Portal
-from ..services.ports import Directory, IdentityProvider, SessionRepository
+from ..services.ports import Directory, IdentityProvider, RateLimiter, SessionRepository
 from .texts import LANGUAGES
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "MaybeSession",
     "PortalContext",
     "csrf_refused",
+    "enforce",
     "require_bff_csrf",
     "require_form_csrf",
     "require_session",
@@ -43,6 +45,9 @@ class PortalContext:
     directory: Directory
     identity: IdentityProvider
     public_base_url: str
+    limiter: RateLimiter
+    decision_limit: RateLimit
+    login_limit: RateLimit
 
     @property
     def origin(self) -> str:
@@ -105,6 +110,19 @@ async def bff_session(request: Request, session: ActiveSession) -> Session:
 
 require_bff_csrf = Depends(bff_session)
 CsrfSession = Annotated[Session, require_bff_csrf]
+
+
+async def enforce(context: PortalContext, limit: RateLimit, subject: str) -> None:
+    """Refuse with 429 and Retry-After once ``subject`` is over ``limit``."""
+    verdict = await context.limiter.hit(limit, subject)
+    if not verdict.allowed:
+        raise Problem(
+            429,
+            "Too Many Requests",
+            f"Too many attempts; try again in {verdict.retry_after} s",
+            code="RATE-LIMITED",
+            headers={"Retry-After": str(verdict.retry_after)},
+        )
 
 
 def language(request: Request) -> str:

@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse
 from shared.problems import Problem
 
 from ..services.portal import LOGGED_OUT_PATH
-from .deps import Context, Lang, MaybeSession, csrf_refused
+from .deps import Context, Lang, MaybeSession, csrf_refused, enforce
 from .rendering import render
 from .security import clear_session_cookie, safe_return_url, set_session_cookie
 
@@ -42,6 +42,7 @@ async def login_page(
 
 @router.post("/login")
 async def login(
+    request: Request,
     context: Context,
     session: MaybeSession,
     pid: Annotated[str, Form(max_length=11, min_length=11)],
@@ -50,6 +51,7 @@ async def login(
 ) -> Response:
     if not context.identity.enabled:
         raise Problem(404, "Not Found", "The login provider is disabled")
+    await enforce(context, context.login_limit, request.client.host if request.client else "unknown")
     if session is None or not session.csrf_matches(csrf_token):
         raise csrf_refused()
     if await context.identity.authenticate(pid) is None:

@@ -12,7 +12,7 @@ from shared.problems import Problem
 
 from ..domain.refusals import RefusalReason, Refused
 from ..domain.sessions import Session
-from .deps import Context, Lang, MaybeSession, PortalContext, csrf_refused, require_form_csrf
+from .deps import Context, Lang, MaybeSession, PortalContext, csrf_refused, enforce, require_form_csrf
 from .leaving import end_session_and_redirect
 from .refusals import status_of
 from .rendering import login_redirect, message_page, refusal_page, render
@@ -159,6 +159,7 @@ async def decide_from_page(
     assert active.pid is not None
     t = texts_for(lang)
     person = await context.directory.person(active.pid)
+    await enforce(context, context.decision_limit, active.pid)
     party = await context.portal.party_of(id)
     try:
         await context.portal.decide(id, party, active.pid, decision, KINDS[kind])

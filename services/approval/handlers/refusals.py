@@ -9,7 +9,7 @@ from shared.problems import Problem, problem_response
 
 from ..domain.refusals import Refusal, RefusalReason, Refused
 
-__all__ = ["install_refusal_handler", "problem_of", "status_of"]
+__all__ = ["headers_of", "install_refusal_handler", "problem_of", "status_of"]
 
 _STATUS = {
     RefusalReason.INVALID: 400,
@@ -29,6 +29,16 @@ def status_of(refusal: Refusal) -> int:
     return _STATUS[refusal.reason]
 
 
+# How long a client should wait before trying again after an outage.
+RETRY_AFTER_SECONDS = 5
+
+
+def headers_of(refusal: Refusal) -> dict[str, str]:
+    if refusal.reason is RefusalReason.UNAVAILABLE:
+        return {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    return {}
+
+
 def problem_of(refusal: Refusal) -> Problem:
     extensions = {"clients": list(refusal.clients)} if refusal.clients else {}
     return Problem(
@@ -36,6 +46,7 @@ def problem_of(refusal: Refusal) -> Problem:
         refusal.title or _TITLES[refusal.reason],
         refusal.detail or None,
         code=refusal.code or None,
+        headers=headers_of(refusal),
         **extensions,
     )
 

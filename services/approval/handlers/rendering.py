@@ -12,9 +12,9 @@ from fastapi.templating import Jinja2Templates
 
 from shared.world import Person
 
-from ..domain.refusals import Refusal
+from ..domain.refusals import Refusal, RefusalReason
 from ..domain.sessions import Session
-from .refusals import status_of
+from .refusals import headers_of, status_of
 from .texts import texts_for
 
 __all__ = ["login_redirect", "message_page", "refusal_page", "render"]
@@ -70,17 +70,24 @@ def message_page(
 def refusal_page(
     request: Request, lang: str, session: Session | None, refusal: Refusal, person: Person | None
 ) -> HTMLResponse:
-    """The page for a refused action: the refusal's detail, with its status code."""
-    return message_page(
+    """The page for a refused action, with its status code; outages are explained in the user's language."""
+    t = texts_for(lang)
+    localized = {
+        "DECISION-NOT-RECORDED": t["decision_not_recorded"],
+        "DECISION-PENDING": t["decision_pending"],
+    }
+    page = message_page(
         request,
         lang,
         session,
-        heading=texts_for(lang)["error_title"],
-        message=refusal.detail or refusal.title or refusal.code,
-        kind="refused",
+        heading=t["error_title"],
+        message=localized.get(refusal.code) or refusal.detail or refusal.title or refusal.code,
+        kind="unavailable" if refusal.reason is RefusalReason.UNAVAILABLE else "refused",
         status=status_of(refusal),
         person=person,
     )
+    page.headers.update(headers_of(refusal))
+    return page
 
 
 def login_redirect(request: Request) -> RedirectResponse:

@@ -45,6 +45,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "logged_out": "Du er nå logget ut.",
         "logout": "Logg ut",
         "error_title": "Noe gikk galt",
+        "decision_not_recorded": (
+            "Avgjørelsen ble ikke registrert fordi tjenesten er midlertidig utilgjengelig. "
+            "Prøv igjen om litt."
+        ),
+        "decision_pending": "Avgjørelsen er mottatt, men ikke ferdig behandlet. Last siden på nytt om litt.",
+        "too_many": "For mange forsøk. Vent litt og prøv igjen.",
         "language": "English",
         "overview_heading": "Systemtilganger",
         "clients_heading": "Klienter for systemtilgangen",
@@ -108,6 +114,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "logged_out": "You are now logged out.",
         "logout": "Log out",
         "error_title": "Something went wrong",
+        "decision_not_recorded": (
+            "The decision was not recorded because the service is temporarily unavailable. "
+            "Please try again shortly."
+        ),
+        "decision_pending": "The decision was received but is not processed yet. Reload the page shortly.",
+        "too_many": "Too many attempts. Wait a moment and try again.",
         "language": "Norsk",
         "overview_heading": "System access",
         "clients_heading": "Clients of the system access",

@@ -10,15 +10,35 @@ from shared import events as ev
 from shared.redirects import redirect_allowed
 
 from ..domain.authorization import Capability, Verdict, assess
+from ..domain.decisions import authorize
 from ..domain.models import DecisionOutcome, DecisionResult, RequestStatus, SystemAccessRequest
-from ..domain.refusals import Refusal, RefusalReason, Refused
+from ..domain.refusals import Refusal, RefusalReason, Refused, Unavailable
 from .naming import Names, pick
 from .ports import DecisionCommands, Directory, RequestRepository, SystemRepository
 
-__all__ = ["LOGGED_OUT_PATH", "NamedItem", "Portal", "RequestPageModel"]
+__all__ = [
+    "DECISION_NOT_RECORDED",
+    "DECISION_PENDING",
+    "LOGGED_OUT_PATH",
+    "NamedItem",
+    "Portal",
+    "RequestPageModel",
+]
 
 LOGGED_OUT_PATH = "/accessmanagement/ui/loggedout"
 NOT_FOUND = Refusal("AUTH-00010", reason=RefusalReason.NOT_FOUND, title="Request not found")
+DECISION_NOT_RECORDED = Refusal(
+    "DECISION-NOT-RECORDED",
+    "The decision was not recorded: the service is temporarily unavailable. Try again.",
+    RefusalReason.UNAVAILABLE,
+    title="Decision not recorded",
+)
+DECISION_PENDING = Refusal(
+    "DECISION-PENDING",
+    "The decision was received but not processed in time; reload later",
+    RefusalReason.UNAVAILABLE,
+    title="Decision pending",
+)
 
 
 @dataclass(frozen=True)
@@ -111,14 +131,26 @@ class Portal:
         decision: ev.Decision,
         request_type: ev.RequestType,
     ) -> DecisionOutcome:
-        """Send the decision to the worker and wait for its verdict; raise Refused on refusal."""
+        """Send the decision to the worker and wait for its verdict; raise Refused on refusal.
+
+        Who decides is checked here first, so a command is published only for a person the
+        worker would accept; the worker checks again against the state it applies to.
+        """
         request = await self._request(request_id, request_type)
         if request.party_org_no != party_org_no:
-            raise Refused(Refusal("AUTH-00010", "No such request for this party", RefusalReason.NOT_FOUND))
+            detail = "No such request for this party"
+            raise Refused(Refusal("AUTH-00010", detail, RefusalReason.NOT_FOUND, title="Request not found"))
+        relation = await self.directory.relation(pid, party_org_no)
+        refusal = authorize(assess(relation, request_type, request.rights, request.access_packages), decision)
+        if refusal is not None:
+            raise Refused(refusal)
         command = ev.DecideRequest(
             request_id=uuid.UUID(request_id), party_org_no=party_org_no, decision=decision, actor_pid=pid
         )
-        await self.decisions.send(command)
+        try:
+            await self.decisions.send(command)
+        except Unavailable as exc:
+            raise Refused(DECISION_NOT_RECORDED) from exc
         result = await self.requests.wait_for_result(str(command.event_id), self.decision_timeout)
         return _outcome(result)
 
@@ -148,8 +180,7 @@ def _is_uuid(value: str) -> bool:
 
 def _outcome(result: DecisionResult | None) -> DecisionOutcome:
     if result is None:
-        detail = "The decision was received but not processed in time; reload later"
-        raise Refused(Refusal("", detail, RefusalReason.UNAVAILABLE, title="Decision pending"))
+        raise Refused(DECISION_PENDING)
     if result.outcome is DecisionOutcome.REFUSED:
         reason = RefusalReason(result.reason) if result.reason else RefusalReason.INVALID
         raise Refused(Refusal(result.code or "", result.detail or "", reason, title="Decision refused"))

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Protocol
 
 from shared import events as ev
+from shared.ratelimit import RateLimit, RateVerdict
 from shared.world import Person
 
 from ..domain.authorization import Relation
@@ -29,6 +30,7 @@ __all__ = [
     "Directory",
     "IdentityProvider",
     "NotificationInbox",
+    "RateLimiter",
     "RequestRepository",
     "SessionRepository",
     "SystemRepository",
@@ -161,3 +163,9 @@ class IdentityProvider(Protocol):
     async def authenticate(self, pid: str) -> Person | None:
         """The person behind a completed login, or None if it cannot be trusted."""
         ...
+
+
+class RateLimiter(Protocol):
+    """Counts hits per subject in windows shared by every instance."""
+
+    async def hit(self, limit: RateLimit, subject: str) -> RateVerdict: ...

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from aiokafka.errors import KafkaError
 from faststream.kafka.publisher.usecase import DefaultPublisher
 
 from shared import events as ev
 from shared.topics import DECIDE_REQUEST
+
+from ..domain.refusals import Unavailable
 
 __all__ = ["KafkaDecisionCommands"]
 
@@ -15,6 +18,15 @@ class KafkaDecisionCommands:
         self.publisher = publisher
 
     async def send(self, command: ev.DecideRequest) -> None:
-        await self.publisher.publish(
-            command.to_json_bytes(), key=DECIDE_REQUEST.key_of(command), headers=command.headers()
-        )
+        """Publish and wait for the broker's acknowledgement.
+
+        The producer's own delivery timeout is awaited rather than cut short: a command it
+        gave up on is dropped, so "not recorded" is then true, whereas a cancelled wait could
+        leave the command queued to be delivered after the user was told it was not.
+        """
+        try:
+            await self.publisher.publish(
+                command.to_json_bytes(), key=DECIDE_REQUEST.key_of(command), headers=command.headers()
+            )
+        except (KafkaError, OSError, TimeoutError) as exc:
+            raise Unavailable(f"decision command not published: {exc!r}") from exc

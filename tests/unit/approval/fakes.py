@@ -19,9 +19,10 @@ from services.approval.domain.models import (
     SystemAccess,
     SystemAccessRequest,
 )
-from services.approval.domain.refusals import Refusal
+from services.approval.domain.refusals import Refusal, Unavailable
 from services.approval.domain.sessions import Session
 from shared import events as ev
+from shared.ratelimit import RateLimit, RateVerdict
 from shared.world import Person, World, load_world
 
 
@@ -269,3 +270,24 @@ class FakeSessions:
 
     async def delete(self, session_id: str | None) -> None:
         self.sessions.pop(session_id or "", None)
+
+
+class CountingLimiter:
+    """Fixed windows in memory; ``now`` is advanced by the test."""
+
+    def __init__(self) -> None:
+        self.hits: dict[tuple[str, str], int] = {}
+
+    async def hit(self, limit: RateLimit, subject: str) -> RateVerdict:
+        key = (limit.name, subject)
+        self.hits[key] = self.hits.get(key, 0) + 1
+        if limit.limit <= 0 or self.hits[key] <= limit.limit:
+            return RateVerdict(True)
+        return RateVerdict(False, retry_after=int(limit.window.total_seconds()))
+
+
+class BrokenDecisions:
+    """A broker that is down: nothing can be published."""
+
+    async def send(self, command: ev.DecideRequest) -> None:
+        raise Unavailable("broker down")

@@ -19,6 +19,7 @@ from tests.unit.approval.conftest import (
     VENDOR,
     InMemoryApproval,
 )
+from tests.unit.approval.fakes import BrokenDecisions
 
 pytestmark = pytest.mark.unit
 STANDARD = ev.RequestType.STANDARD
@@ -136,3 +137,39 @@ class TestRedirectTarget:
         self, approval: InMemoryApproval, request_id: str
     ) -> None:
         assert await approval.portal.redirect_target(request_id) == LOGGED_OUT_PATH
+
+
+class TestNothingIsPublishedForSomeoneWhoMayNotDecide:
+    @pytest.mark.parametrize(
+        ("pid", "decision"),
+        [
+            (STRANGER, ev.Decision.ESCALATE),
+            (STRANGER, ev.Decision.APPROVE),
+            (EMPLOYEE, ev.Decision.APPROVE),
+            (MANAGER_WITHOUT_RIGHT, ev.Decision.REJECT),
+        ],
+    )
+    async def test_refused_before_publishing(
+        self, approval: InMemoryApproval, pid: str, decision: ev.Decision
+    ) -> None:
+        request_id = await approval.arrive()
+        with pytest.raises(Refused) as refused:
+            await approval.portal.decide(request_id, PARTY, pid, decision, STANDARD)
+        assert refused.value.refusal.reason is RefusalReason.FORBIDDEN
+        assert approval.decisions.sent == []
+
+    async def test_forwarding_is_published(self, approval: InMemoryApproval) -> None:
+        request_id = await approval.arrive()
+        outcome = await approval.portal.decide(request_id, PARTY, EMPLOYEE, ev.Decision.ESCALATE, STANDARD)
+        assert outcome is DecisionOutcome.ESCALATED
+        assert len(approval.decisions.sent) == 1
+
+
+async def test_a_broker_outage_says_the_decision_was_not_recorded(approval: InMemoryApproval) -> None:
+    request_id = await approval.arrive()
+    approval.portal.decisions = BrokenDecisions()
+    with pytest.raises(Refused) as refused:
+        await approval.portal.decide(request_id, PARTY, MANAGER, ev.Decision.APPROVE, STANDARD)
+    assert refused.value.refusal.code == "DECISION-NOT-RECORDED"
+    assert refused.value.refusal.reason is RefusalReason.UNAVAILABLE
+    assert approval.repository.requests[request_id].status is RequestStatus.NEW
