@@ -1,23 +1,66 @@
-"""Readiness checks shared by the services' /health endpoints."""
+"""Liveness and readiness of a service process.
+
+Ready means the process can do its work: Redis answers, the Kafka producer is connected,
+and every consumer has joined its group and received its assignment (which may be empty
+when a group has more members than its topic has partitions: such a member is ready, idle).
+"""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from dataclasses import dataclass
 
 from faststream.kafka import KafkaBroker
+from prometheus_client import Gauge
 from redis.asyncio import Redis
 
+__all__ = ["READY", "Readiness", "check_readiness", "consumers_assigned"]
 
-async def check_dependencies(redis: Redis, broker: KafkaBroker) -> dict[str, Any]:
-    checks: dict[str, Any] = {}
+READY = Gauge("sysaccess_ready", "1 while the service is ready to work, else 0", ["service"])
+
+
+@dataclass(frozen=True)
+class Readiness:
+    redis: bool
+    kafka: bool
+    consumers: bool
+
+    @property
+    def ready(self) -> bool:
+        return self.redis and self.kafka and self.consumers
+
+    def details(self) -> dict[str, str]:
+        return {name: "ok" if up else "down" for name, up in vars(self).items()}
+
+
+def consumers_assigned(broker: KafkaBroker) -> bool:
+    for subscriber in broker.subscribers:
+        consumer = getattr(subscriber, "consumer", None)
+        if consumer is None:
+            return False
+        # aiokafka sets the subscription's assignment once the group join has completed.
+        subscription = consumer._subscription.subscription
+        if subscription is None or subscription.assignment is None:
+            return False
+    return True
+
+
+async def _redis_up(redis: Redis) -> bool:
     try:
-        await asyncio.wait_for(redis.ping(), timeout=2)
-        checks["redis"] = "ok"
-    except Exception as exc:
-        checks["redis"] = f"error: {exc!r}"
+        return bool(await asyncio.wait_for(redis.ping(), timeout=2))
+    except Exception:
+        return False
+
+
+async def _kafka_up(broker: KafkaBroker) -> bool:
     try:
-        checks["kafka"] = "ok" if await asyncio.wait_for(broker.ping(timeout=2), 3) else "down"
-    except Exception as exc:
-        checks["kafka"] = f"error: {exc!r}"
-    return checks
+        return bool(await asyncio.wait_for(broker.ping(timeout=2), 3))
+    except Exception:
+        return False
+
+
+async def check_readiness(service: str, redis: Redis, broker: KafkaBroker) -> Readiness:
+    redis_up, kafka_up = await asyncio.gather(_redis_up(redis), _kafka_up(broker))
+    readiness = Readiness(redis=redis_up, kafka=kafka_up, consumers=consumers_assigned(broker))
+    READY.labels(service).set(1 if readiness.ready else 0)
+    return readiness

@@ -1,19 +1,45 @@
-"""The FastAPI shell every service shares: problem+json, /metrics and /health."""
+"""The FastAPI shell every service shares: problem+json, body limits, health, metrics and docs.
+
+Public health answers only up or down (with the status code); which dependency is down is
+shown only to a caller with the service's internal token. Docs and metrics can be turned
+off on the public port.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+import hmac
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from dataclasses import dataclass, field
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 
-from shared.health import check_dependencies
+from shared.bodylimit import BodyLimit
+from shared.health import check_readiness
 from shared.observability import install_metrics_route
 from shared.problems import install_problem_handlers
 from shared.runtime import ServiceRuntime
 
+__all__ = ["Exposure", "create_service_app"]
+
 Startup = Callable[[FastAPI], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """What the public port offers besides the API, and the limits it enforces."""
+
+    docs: bool = True
+    metrics: bool = True
+    internal_token: str | None = None
+    max_body_bytes: int = 64 * 1024
+    body_limits: Sequence[tuple[str, int]] = field(default_factory=tuple)
+
+
+def _internal_caller(request: Request, token: str | None) -> bool:
+    offered = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+    return bool(token) and bool(offered) and hmac.compare_digest(offered, token or "")
 
 
 def create_service_app(
@@ -22,8 +48,10 @@ def create_service_app(
     title: str,
     description: str,
     on_startup: Startup | None = None,
-    docs: bool = True,
+    exposure: Exposure | None = None,
 ) -> FastAPI:
+    exposure = exposure or Exposure()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with runtime.running():
@@ -36,16 +64,36 @@ def create_service_app(
         description=description,
         version="1.0.0",
         lifespan=lifespan,
-        docs_url="/docs" if docs else None,
+        docs_url="/docs" if exposure.docs else None,
+        openapi_url="/openapi.json" if exposure.docs else None,
         redoc_url=None,
     )
     app.state.runtime = runtime
     install_problem_handlers(app)
-    install_metrics_route(app)
+    app.add_middleware(BodyLimit, default=exposure.max_body_bytes, by_prefix=exposure.body_limits)
+    if exposure.metrics:
+        install_metrics_route(app)
+
+    @app.get("/livez", tags=["ops"])
+    async def livez() -> dict[str, str]:
+        """The process is up and serving HTTP."""
+        return {"status": "up"}
+
+    async def readiness(request: Request, up: str, down: str) -> JSONResponse:
+        readiness = await check_readiness(runtime.name, runtime.redis, runtime.broker)
+        body = {"status": up if readiness.ready else down}
+        if _internal_caller(request, exposure.internal_token):
+            body |= readiness.details()
+        return JSONResponse(body, status_code=200 if readiness.ready else 503)
+
+    @app.get("/readyz", tags=["ops"])
+    async def readyz(request: Request) -> JSONResponse:
+        """503 unless Redis answers, the producer is connected and the consumers are in their groups."""
+        return await readiness(request, "ready", "not-ready")
 
     @app.get("/health", tags=["ops"])
-    async def health() -> dict[str, Any]:
-        checks = await check_dependencies(runtime.redis, runtime.broker)
-        return {"status": "ok" if all(v == "ok" for v in checks.values()) else "degraded", **checks}
+    async def health(request: Request) -> JSONResponse:
+        """Readiness under its older name."""
+        return await readiness(request, "ok", "down")
 
     return app

@@ -29,7 +29,7 @@ class ServiceProcess:
     log_path: Path
     module: str = ""
     args: tuple[str, ...] = ()
-    health_path: str | None = "/health"
+    health_path: str | None = "/readyz"
     proc: subprocess.Popen[bytes] | None = field(default=None, init=False)
 
     @property
@@ -59,7 +59,7 @@ class ServiceProcess:
                     return
             else:
                 try:
-                    if httpx.get(f"{self.url}{self.health_path}", timeout=1.0).json().get("status") == "ok":
+                    if httpx.get(f"{self.url}{self.health_path}", timeout=1.0).status_code == 200:
                         return
                 except (httpx.HTTPError, ValueError):
                     pass
