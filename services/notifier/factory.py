@@ -64,15 +64,11 @@ def build(settings: NotifierSettings) -> Context:
     keys = NotifierKeys(settings.redis_prefix)
     systems = RedisSystemCatalog(runtime.redis, keys)
     http = httpx.AsyncClient(follow_redirects=False)
+    # runtime.stop() cancels and awaits the delivery loop before it runs the closers, so the
+    # client is closed only once no attempt uses it.
     runtime.on_stop(http.aclose)
     senders = _senders(settings, http)
-    deliver_due_jobs = DeliverDueJobs(
-        RedisDeliveryQueue(runtime.redis, keys),
-        senders,
-        KafkaDeadLetters(runtime.broker),
-        _retry_policy(settings),
-        lease_seconds=settings.lease_seconds,
-    )
+    deliver_due_jobs = _deliver_due_jobs(settings, runtime, keys, senders)
     ctx = Context(
         settings=settings,
         runtime=runtime,
@@ -93,6 +89,23 @@ def build(settings: NotifierSettings) -> Context:
     return ctx
 
 
+def _deliver_due_jobs(
+    settings: NotifierSettings, runtime: ServiceRuntime, keys: NotifierKeys, senders: Senders
+) -> DeliverDueJobs:
+    policy = RetryPolicy(
+        max_attempts=settings.max_attempts,
+        first_delay=settings.first_retry_seconds,
+        max_delay=settings.max_retry_seconds,
+    )
+    return DeliverDueJobs(
+        RedisDeliveryQueue(runtime.redis, keys),
+        senders,
+        KafkaDeadLetters(runtime.broker),
+        policy,
+        lease_seconds=settings.lease_seconds,
+    )
+
+
 def _senders(settings: NotifierSettings, http: httpx.AsyncClient) -> Senders:
     email = SmtpEmailSender(
         host=settings.smtp_host,
@@ -106,14 +119,6 @@ def _senders(settings: NotifierSettings, http: httpx.AsyncClient) -> Senders:
         timeout_seconds=settings.webhook_timeout_seconds,
     )
     return Senders(email=email, webhook=webhook)
-
-
-def _retry_policy(settings: NotifierSettings) -> RetryPolicy:
-    return RetryPolicy(
-        max_attempts=settings.max_attempts,
-        first_delay=settings.first_retry_seconds,
-        max_delay=settings.max_retry_seconds,
-    )
 
 
 def create_app(settings: NotifierSettings | None = None) -> FastAPI:
