@@ -1,4 +1,4 @@
-"""Dead letters of deliveries, published to Kafka for people to look at and replay."""
+"""Dead letters of deliveries: jobs given up, published to Kafka for people to look at."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Send e-mail over SMTP (plain, no TLS: the relay is on the local network)."""
+"""Send e-mail over SMTP to the configured relay (plain SMTP, without TLS)."""
 
 from __future__ import annotations
 
