@@ -35,10 +35,10 @@ def _approval_broker() -> KafkaBroker:
 
 
 def _notifier_broker() -> KafkaBroker:
-    from services.notifier.app import build_runtime
+    from services.notifier.factory import build
     from services.notifier.settings import NotifierSettings
 
-    return build_runtime(NotifierSettings()).broker
+    return build(NotifierSettings()).runtime.broker
 
 
 BROKERS: dict[str, Callable[[], KafkaBroker]] = {

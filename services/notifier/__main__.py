@@ -1,8 +1,8 @@
-"""Run notifier: ``python -m services.notifier``."""
+"""Run notifier: ``python -m services.notifier`` (settings -> factory -> serve)."""
 
 from shared.serve import serve
 
-from .app import create_app
+from .factory import create_app
 from .settings import NotifierSettings
 
 

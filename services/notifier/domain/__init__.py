@@ -1,0 +1,1 @@
+"""The notifier's rules and records: frozen typed models and pure functions, no I/O."""

@@ -1,0 +1,58 @@
+"""What the notifier sends: one delivery job per recipient, carrying an e-mail or a webhook."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = ["Channel", "ClaimedJob", "DeliveryFailed", "DeliveryJob", "Email", "Webhook"]
+
+Channel = Literal["email", "webhook"]
+
+
+class DeliveryFailed(Exception):
+    """One attempt to deliver did not succeed (the server refused or could not be reached)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Email:
+    """An e-mail to one person."""
+
+    to: str
+    subject: str
+    body: str
+
+
+@dataclass(frozen=True, slots=True)
+class Webhook:
+    """A signed POST to a vendor's webhook URL; ``body`` is the exact JSON text sent every time."""
+
+    url: str
+    system_id: str
+    event_type: str
+    body: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryJob:
+    """One delivery to one recipient; its ids are the same however often the event is redelivered.
+
+    ``id`` names the job in storage; ``delivery_id`` is what the recipient deduplicates on
+    (the e-mail's Message-ID, the webhook's delivery header), equal for every attempt.
+    """
+
+    id: str
+    delivery_id: str
+    message: Email | Webhook
+
+    @property
+    def channel(self) -> Channel:
+        return "email" if isinstance(self.message, Email) else "webhook"
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedJob:
+    """A due job leased to this worker for one attempt, with the attempts that failed before."""
+
+    job: DeliveryJob
+    failed_attempts: int

@@ -1,0 +1,147 @@
+"""What an event causes: pure functions from an event to delivery jobs and portal notifications."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import TypeAlias
+from uuid import UUID
+
+from shared import events as ev
+from shared.world import Person, World
+
+from .deliveries import DeliveryJob, Email, Webhook
+from .portal_notifications import PortalNotification
+from .webhook_payload import WebhookPayload
+
+__all__ = [
+    "EscalationEvent",
+    "NotificationPlan",
+    "OutcomeEvent",
+    "plan_escalation",
+    "plan_outcome_webhook",
+    "request_link",
+    "system_display_name",
+]
+
+# Access managers are e-mailed (and notified in the portal) when a request is forwarded to
+# them or is about to expire.
+EscalationEvent: TypeAlias = ev.RequestEscalated | ev.EscalationReminderTriggered
+# The vendor's webhook hears how its requests and accesses ended up.
+OutcomeEvent: TypeAlias = (
+    ev.SystemAccessCreated
+    | ev.SystemAccessRequestRejected
+    | ev.RequestTimedOut
+    | ev.ClientAdded
+    | ev.ClientRemoved
+    | ev.SystemAccessDeleted
+)
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationPlan:
+    """Everything one event causes; stored at once, together with the event's id."""
+
+    jobs: tuple[DeliveryJob, ...] = ()
+    portal_notifications: tuple[PortalNotification, ...] = ()
+
+
+def derived_id(event_id: UUID, channel: str, target: str) -> str:
+    """A stable id per event, channel and recipient, so a redelivered event plans the same ids.
+
+    The channel of portal notifications is spelled "inbox": it is part of ids already stored.
+    """
+    return hashlib.sha256(f"{event_id}|{channel}|{target}".encode()).hexdigest()[:40]
+
+
+def request_link(portal_base_url: str, request_type: ev.RequestType, request_id: UUID) -> str:
+    page = "agentrequest" if request_type is ev.RequestType.AGENT else "request"
+    return (
+        f"{portal_base_url.rstrip('/')}/accessmanagement/ui/systemuser/{page}?id={request_id}&skiplogout=true"
+    )
+
+
+def system_display_name(system: ev.SystemDescription | None, system_id: str) -> str:
+    """The system's Norwegian name, or its id when the notifier has not heard of it."""
+    return (system.name.get("nb") if system else None) or system_id
+
+
+def _person(world: World, pid: str) -> Person | None:
+    return next((p for p in world.people if p.pid == pid), None)
+
+
+def _organisation_name(world: World, org_no: str) -> str:
+    organisation = world.organisation(org_no)
+    return organisation.name if organisation else org_no
+
+
+def _escalation_subject(event: EscalationEvent, vendor_name: str) -> str:
+    if isinstance(event, ev.EscalationReminderTriggered):
+        return f"Påminnelse: forespørsel om systemtilgang fra {vendor_name}"
+    return f"Forespørsel om systemtilgang fra {vendor_name} er sendt videre til deg"
+
+
+def _escalation_body(event: EscalationEvent, world: World, system_name: str, link: str) -> str:
+    vendor_name = _organisation_name(world, event.vendor_org_no)
+    party_name = _organisation_name(world, event.party_org_no)
+    lines = [
+        "Hei,",
+        "",
+        f"{vendor_name} ber om systemtilgang for {party_name} gjennom systemet {system_name}.",
+    ]
+    if isinstance(event, ev.RequestEscalated):
+        forwarder = _person(world, event.escalated_by)
+        forwarded_by = forwarder.name if forwarder else event.escalated_by
+        if forwarded_by:
+            lines.append(f"{forwarded_by} har sendt forespørselen videre til tilgangsstyrerne.")
+    else:
+        lines.append("Forespørselen venter fortsatt på behandling og utløper snart.")
+    lines += ["", f"Åpne forespørselen under Systemtilganger: {link}", "", "Hilsen sysaccess"]
+    return "\n".join(lines)
+
+
+def plan_escalation(
+    event: EscalationEvent, world: World, system_name: str, portal_base_url: str
+) -> NotificationPlan:
+    """An e-mail and a portal notification for each access manager the world knows."""
+    link = request_link(portal_base_url, event.request_type, event.request_id)
+    subject = _escalation_subject(event, _organisation_name(world, event.vendor_org_no))
+    body = _escalation_body(event, world, system_name, link)
+    recipients = [person for pid in event.access_managers if (person := _person(world, pid))]
+    return NotificationPlan(
+        jobs=tuple(_escalation_email(event, person, subject, body) for person in recipients),
+        portal_notifications=tuple(
+            _escalation_notice(event, person.pid, subject, body, link) for person in recipients
+        ),
+    )
+
+
+def _escalation_email(event: EscalationEvent, person: Person, subject: str, body: str) -> DeliveryJob:
+    job_id = derived_id(event.event_id, "email", person.pid)
+    return DeliveryJob(job_id, f"<{job_id}@sysaccess>", Email(to=person.email, subject=subject, body=body))
+
+
+def _escalation_notice(
+    event: EscalationEvent, pid: str, subject: str, body: str, link: str
+) -> PortalNotification:
+    return PortalNotification(
+        id=derived_id(event.event_id, "inbox", pid),
+        pid=pid,
+        request_id=str(event.request_id),
+        title=subject,
+        body=body,
+        link=link,
+        created=event.occurred_at.isoformat(),
+    )
+
+
+def plan_outcome_webhook(event: OutcomeEvent, webhook_url: str | None) -> NotificationPlan:
+    """One signed webhook to the system's vendor, if it registered a webhook URL."""
+    if webhook_url is None:
+        return NotificationPlan()
+    payload = WebhookPayload.of(event)
+    webhook = Webhook(
+        url=webhook_url, system_id=event.system_id, event_type=event.event_type, body=payload.to_json()
+    )
+    job = DeliveryJob(derived_id(event.event_id, "webhook", event.system_id), payload.delivery_id, webhook)
+    return NotificationPlan(jobs=(job,))

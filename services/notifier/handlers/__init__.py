@@ -1,0 +1,1 @@
+"""The notifier's entry points: the internal HTTP API and the Kafka topic -> use case table."""

@@ -1,0 +1,43 @@
+"""Send e-mail over SMTP to the configured relay (plain SMTP, without TLS)."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+
+import aiosmtplib
+
+from ..domain.deliveries import DeliveryFailed, Email
+
+__all__ = ["SmtpEmailSender"]
+
+
+class SmtpEmailSender:
+    """One SMTP connection per e-mail; the Message-ID is the delivery id, so relays deduplicate."""
+
+    def __init__(self, *, host: str, port: int, timeout_seconds: float, from_address: str) -> None:
+        self._host = host
+        self._port = port
+        self._timeout_seconds = timeout_seconds
+        self._from_address = from_address
+
+    async def send(self, delivery_id: str, message: Email) -> None:
+        try:
+            await aiosmtplib.send(
+                self._mime(delivery_id, message),
+                hostname=self._host,
+                port=self._port,
+                timeout=self._timeout_seconds,
+                start_tls=False,
+                use_tls=False,
+            )
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            raise DeliveryFailed(f"SMTP: {exc!r}") from exc
+
+    def _mime(self, delivery_id: str, message: Email) -> EmailMessage:
+        mime = EmailMessage()
+        mime["From"] = self._from_address
+        mime["To"] = message.to
+        mime["Subject"] = message.subject
+        mime["Message-ID"] = delivery_id
+        mime.set_content(message.body)
+        return mime
