@@ -1,4 +1,5 @@
-"""Local infrastructure: a real Apache Kafka broker (KRaft) and a Redis server as processes.
+"""Local infrastructure: a real Apache Kafka broker (KRaft), a Redis server and an OpenID Connect
+provider (NAV's mock-oauth2-server, standing in for ID-porten and Maskinporten) as processes.
 
 Everything here is loopback-only and keeps its data under a folder of the project's own,
 so a test run and a development run can live side by side on different ports.
@@ -7,19 +8,27 @@ so a test run and a development run can live side by side on different ports.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import signal
 import socket
 import subprocess
 import time
+import urllib.error
+import urllib.request
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from sysaccess import oidc
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 KAFKA_RUNTIME_POM = PROJECT_ROOT / "infra" / "kafka" / "pom.xml"
 KAFKA_LIBS = PROJECT_ROOT / "infra" / "kafka" / "target" / "libs"
+OIDC_RUNTIME_POM = PROJECT_ROOT / "infra" / "oidc" / "pom.xml"
+OIDC_LIBS = PROJECT_ROOT / "infra" / "oidc" / "target" / "libs"
+OIDC_MAIN_CLASS = "no.nav.security.mock.oauth2.StandaloneMockOAuth2ServerKt"
 
 
 class InfraError(RuntimeError):
@@ -34,6 +43,7 @@ class InfraLayout:
     kafka_port: int = 19092
     kafka_controller_port: int = 19093
     redis_port: int = 16379
+    oidc_port: int = 18080
 
     @property
     def kafka_bootstrap(self) -> str:
@@ -50,6 +60,19 @@ class InfraLayout:
     @property
     def redis_dir(self) -> Path:
         return self.data_dir / "redis"
+
+    @property
+    def oidc_dir(self) -> Path:
+        return self.data_dir / "oidc"
+
+    @property
+    def oidc_url(self) -> str:
+        """The provider's base URL; each issuer lives under it (``/idporten``, ``/maskinporten``)."""
+        return f"http://127.0.0.1:{self.oidc_port}"
+
+    def oidc_issuer(self, issuer_id: str) -> str:
+        """The ``iss`` of an issuer's tokens; metadata at ``<issuer>/.well-known/openid-configuration``."""
+        return f"{self.oidc_url}/{issuer_id}"
 
 
 def port_open(port: int, host: str = "127.0.0.1") -> bool:
@@ -87,6 +110,25 @@ def ensure_kafka_jars() -> Path:
     if result.returncode != 0:
         raise InfraError(f"fetching Kafka jars with Maven failed:\n{result.stdout}{result.stderr}")
     return KAFKA_LIBS
+
+
+def ensure_oidc_jars() -> Path:
+    """Fetch the OpenID Connect provider's jars from Maven Central once; later calls reuse them."""
+    if OIDC_LIBS.is_dir() and any(OIDC_LIBS.glob("mock-oauth2-server-*.jar")):
+        return OIDC_LIBS
+    _require("java", "install a Java 17+ runtime (apt-get install openjdk-17-jre-headless)")
+    mvn = _require("mvn", "install Maven (apt-get install maven)")
+    result = subprocess.run(
+        [mvn, "-q", "-B", "-f", str(OIDC_RUNTIME_POM), "package"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise InfraError(
+            f"fetching the OIDC provider's jars with Maven failed:\n{result.stdout}{result.stderr}"
+        )
+    return OIDC_LIBS
 
 
 def ensure_redis_server() -> str:
@@ -295,6 +337,101 @@ def start_redis(layout: InfraLayout, timeout: float = 30.0) -> int:
     return proc.pid
 
 
+OIDC_JVM_OPTS = [
+    "-Xms32m",
+    "-Xmx192m",
+    "-XX:+UseSerialGC",
+    "-XX:TieredStopAtLevel=1",
+    "-XX:+ExitOnOutOfMemoryError",
+    "-Djava.awt.headless=true",
+]
+
+
+def oidc_ready(layout: InfraLayout) -> bool:
+    """The ``idporten`` issuer answers its OpenID Connect discovery document."""
+    url = f"{layout.oidc_issuer(oidc.IDPORTEN)}/.well-known/openid-configuration"
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback http
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def _wait_for_oidc(layout: InfraLayout, proc: subprocess.Popen[bytes] | None, timeout: float) -> None:
+    log = layout.oidc_dir / "oidc.log"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if oidc_ready(layout):
+            return
+        if proc is not None and proc.poll() is not None:
+            break
+        time.sleep(0.1)
+    tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+    raise InfraError(
+        f"the OIDC provider did not answer on port {layout.oidc_port} in {timeout:.0f}s; log tail:\n{tail}"
+    )
+
+
+def start_oidc(layout: InfraLayout, timeout: float = 60.0) -> int:
+    """Start the OpenID Connect provider if it is not running; return its pid.
+
+    It keeps no state on disk: authorization codes, sessions and signing keys live in
+    memory, so a restart gives every issuer a new signing key (same ``kid``).
+    """
+    odir = layout.oidc_dir
+    odir.mkdir(parents=True, exist_ok=True)
+    pid_file = odir / "oidc.pid"
+    running = _read_pid(pid_file)
+    if running is not None:
+        _wait_for_oidc(layout, None, timeout)
+        return running
+    if port_open(layout.oidc_port):
+        raise InfraError(f"port {layout.oidc_port} is taken by another process")
+    java = _require("java", "install a Java 17+ runtime (apt-get install openjdk-17-jre-headless)")
+    classpath = f"{ensure_oidc_jars()}/*"
+    config = odir / "config.json"
+    config.write_text(json.dumps(oidc.provider_config(), indent=2))
+    env = {k: v for k, v in os.environ.items() if k not in ("JSON_CONFIG", "PORT", "LOGBACK_CONFIG")}
+    env |= {
+        "SERVER_HOSTNAME": "127.0.0.1",
+        "SERVER_PORT": str(layout.oidc_port),
+        "JSON_CONFIG_PATH": str(config),
+        "LOG_LEVEL": "WARN",
+    }
+    log_file = odir / "oidc.log"
+    with log_file.open("ab") as log:
+        proc = subprocess.Popen(
+            [java, *OIDC_JVM_OPTS, "-cp", classpath, OIDC_MAIN_CLASS],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=odir,
+            env=env,
+            start_new_session=True,
+        )
+    pid_file.write_text(str(proc.pid))
+    try:
+        _wait_for_oidc(layout, proc, timeout)
+    except InfraError:
+        _stop(pid_file, timeout=5.0, force=True)
+        raise
+    return proc.pid
+
+
+def stop_oidc(layout: InfraLayout, force: bool = False) -> None:
+    _stop(layout.oidc_dir / "oidc.pid", timeout=15.0, force=force)
+
+
+def rotate_oidc_keys(layout: InfraLayout) -> int:
+    """Give every issuer a new signing key: the provider generates its keys at start.
+
+    The ``kid`` stays the issuer id, so a relying party that caches the JWKS has to refetch
+    when a signature does not verify with the cached key of that ``kid``.
+    """
+    stop_oidc(layout)
+    return start_oidc(layout)
+
+
 def _stop(pid_file: Path, timeout: float, force: bool = False) -> None:
     pid = _read_pid(pid_file)
     if pid is None:
@@ -331,9 +468,11 @@ def stop_redis(layout: InfraLayout, force: bool = False) -> None:
 
 def start_all(layout: InfraLayout) -> None:
     start_redis(layout)
+    start_oidc(layout)
     start_kafka(layout)
 
 
 def stop_all(layout: InfraLayout) -> None:
     stop_kafka(layout)
+    stop_oidc(layout)
     stop_redis(layout)
