@@ -7,6 +7,8 @@ so a test run and a development run can live side by side on different ports.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import contextlib
 import json
 import os
@@ -18,10 +20,13 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from sysaccess import oidc
+from shared.kafka import KafkaCredentials, ensure_topics
+from sysaccess import credentials, kafka_acl, oidc, redis_acl
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 KAFKA_RUNTIME_POM = PROJECT_ROOT / "infra" / "kafka" / "pom.xml"
@@ -44,6 +49,10 @@ class InfraLayout:
     kafka_controller_port: int = 19093
     redis_port: int = 16379
     oidc_port: int = 18080
+    # Kafka with SASL/SCRAM-SHA-512 and ACLs, Redis with ACL users; passwords generated into
+    # <data_dir>/secrets.json (see sysaccess.credentials). Off by default until the services
+    # take credentials from their settings.
+    secure: bool = False
 
     @property
     def kafka_bootstrap(self) -> str:
@@ -60,6 +69,19 @@ class InfraLayout:
     @property
     def redis_dir(self) -> Path:
         return self.data_dir / "redis"
+
+    def redis_url_as(self, name: str) -> str:
+        """The Redis URL with the login of service ``name`` (or ``admin``) in it."""
+        found = self.credentials(name)
+        return f"redis://{found.redis_username}:{found.redis_password}@127.0.0.1:{self.redis_port}/0"
+
+    @property
+    def secrets_file(self) -> Path:
+        return credentials.secrets_path(self.data_dir)
+
+    def credentials(self, name: str) -> credentials.Credentials:
+        """The generated Kafka and Redis login of service ``name`` (or ``admin``)."""
+        return credentials.credentials(self.data_dir, name)
 
     @property
     def oidc_dir(self) -> Path:
@@ -204,6 +226,80 @@ log.cleaner.dedupe.buffer.size=16777216
 log.flush.interval.messages=1
 """
 
+# Replaces the listener part of KAFKA_PROPERTIES on a secure layout. Clients and the broker
+# itself log in with SCRAM-SHA-512 on the CLIENT listener; the controller listener uses PLAIN
+# (KRaft keeps SCRAM credentials in its metadata, which a controller cannot read before it
+# has a quorum), with ``admin`` as its only user. ``admin`` is the one super user; everyone
+# else gets only what an ACL allows.
+KAFKA_SECURE_LISTENERS = """\
+listeners=CLIENT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}
+advertised.listeners=CLIENT://127.0.0.1:{port}
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=CLIENT
+listener.security.protocol.map=CONTROLLER:SASL_PLAINTEXT,CLIENT:SASL_PLAINTEXT
+sasl.enabled.mechanisms=SCRAM-SHA-512
+sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512
+sasl.mechanism.controller.protocol=PLAIN
+listener.name.client.sasl.enabled.mechanisms=SCRAM-SHA-512
+listener.name.client.scram-sha-512.sasl.jaas.config=\
+org.apache.kafka.common.security.scram.ScramLoginModule required \
+username="admin" password="{admin_password}";
+listener.name.controller.sasl.enabled.mechanisms=PLAIN
+listener.name.controller.plain.sasl.jaas.config=\
+org.apache.kafka.common.security.plain.PlainLoginModule required \
+username="admin" password="{admin_password}" user_admin="{admin_password}";
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+super.users=User:admin
+allow.everyone.if.no.acl.found=false
+"""
+
+KAFKA_PLAIN_LISTENERS = """\
+listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}
+advertised.listeners=PLAINTEXT://127.0.0.1:{port}
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+"""
+
+
+def kafka_properties(layout: InfraLayout) -> str:
+    """The broker's server.properties for ``layout`` (secure or plain)."""
+    text = KAFKA_PROPERTIES.format(
+        port=layout.kafka_port,
+        controller_port=layout.kafka_controller_port,
+        log_dir=layout.kafka_dir / "data",
+    )
+    if not layout.secure:
+        return text
+    plain = KAFKA_PLAIN_LISTENERS.format(port=layout.kafka_port, controller_port=layout.kafka_controller_port)
+    if plain not in text:
+        raise AssertionError("KAFKA_PROPERTIES and KAFKA_PLAIN_LISTENERS disagree")
+    secure = KAFKA_SECURE_LISTENERS.format(
+        port=layout.kafka_port,
+        controller_port=layout.kafka_controller_port,
+        admin_password=layout.credentials(credentials.ADMIN).kafka_password,
+    )
+    return text.replace(plain, secure)
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write a file only its owner can read (it holds passwords)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+    path.chmod(0o600)
+
+
+def _scram_arguments(layout: InfraLayout) -> list[str]:
+    if not layout.secure:
+        return []
+    arguments: list[str] = []
+    for name in credentials.PRINCIPALS:
+        password = layout.credentials(name).kafka_password
+        arguments += ["--add-scram", f"SCRAM-SHA-512=[name={name},password={password}]"]
+    return arguments
+
+
 LOG4J2_PROPERTIES = """\
 rootLogger.level=WARN
 rootLogger.appenderRef.c.ref=C
@@ -237,14 +333,16 @@ def start_kafka(layout: InfraLayout, timeout: float = 90.0) -> int:
         raise InfraError(f"port {layout.kafka_port} is taken by another process")
     java = _require("java", "install a Java 17+ runtime (apt-get install openjdk-17-jre-headless)")
     classpath = f"{ensure_kafka_jars()}/*"
-    props = kdir / "server.properties"
-    props.write_text(
-        KAFKA_PROPERTIES.format(
-            port=layout.kafka_port,
-            controller_port=layout.kafka_controller_port,
-            log_dir=kdir / "data",
+    mode_file = kdir / "security"
+    mode = "sasl-scram-acl" if layout.secure else "plaintext"
+    formatted_before = (kdir / "data" / "meta.properties").exists()
+    if formatted_before and mode_file.exists() and mode_file.read_text().strip() != mode:
+        raise InfraError(
+            f"{kdir} holds a {mode_file.read_text().strip()} broker's data but the layout wants {mode}; "
+            "delete the folder or start the other kind"
         )
-    )
+    props = kdir / "server.properties"
+    _write_private(props, kafka_properties(layout))
     log4j = kdir / "log4j2.properties"
     log4j.write_text(LOG4J2_PROPERTIES)
     jvm = [*KAFKA_JVM_OPTS, f"-Dlog4j2.configurationFile={log4j}"]
@@ -267,6 +365,7 @@ def start_kafka(layout: InfraLayout, timeout: float = 90.0) -> int:
                 cluster_id,
                 "-c",
                 str(props),
+                *_scram_arguments(layout),
             ],
             capture_output=True,
             text=True,
@@ -274,6 +373,7 @@ def start_kafka(layout: InfraLayout, timeout: float = 90.0) -> int:
         )
         if formatted.returncode != 0:
             raise InfraError(f"formatting Kafka storage failed: {formatted.stderr or formatted.stdout}")
+        mode_file.write_text(mode)
     log_file = kdir / "kafka.log"
     with log_file.open("ab") as log:
         proc = subprocess.Popen(
@@ -285,7 +385,37 @@ def start_kafka(layout: InfraLayout, timeout: float = 90.0) -> int:
         )
     pid_file.write_text(str(proc.pid))
     _wait_for_port(layout.kafka_port, timeout, "Kafka", log_file)
+    if layout.secure:
+        _run(configure_kafka_security(layout))
     return proc.pid
+
+
+def admin_kafka_credentials(layout: InfraLayout) -> KafkaCredentials:
+    found = layout.credentials(credentials.ADMIN)
+    return KafkaCredentials(found.kafka_username, found.kafka_password)
+
+
+def service_kafka_credentials(layout: InfraLayout, service: str) -> KafkaCredentials:
+    found = layout.credentials(service)
+    return KafkaCredentials(found.kafka_username, found.kafka_password)
+
+
+async def configure_kafka_security(layout: InfraLayout) -> None:
+    """As ``admin``: create every topic, then every service's ACLs (both idempotent)."""
+    admin = admin_kafka_credentials(layout)
+    await ensure_topics(layout.kafka_bootstrap, credentials=admin)
+    await kafka_acl.apply_acls(layout.kafka_bootstrap, admin, kafka_acl.all_acls())
+
+
+def _run(coro: Coroutine[Any, Any, None]) -> None:
+    """Run a coroutine to the end from synchronous code, also when a loop is running here."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(coro)
+        return
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, coro).result()
 
 
 def _kafka_cluster_id() -> str:
@@ -305,6 +435,12 @@ def start_redis(layout: InfraLayout, timeout: float = 30.0) -> int:
     if port_open(layout.redis_port):
         raise InfraError(f"port {layout.redis_port} is taken by another process")
     server = ensure_redis_server()
+    acl: list[str] = []
+    if layout.secure:
+        passwords = {name: layout.credentials(name).redis_password for name in credentials.PRINCIPALS}
+        users = rdir / "users.acl"
+        _write_private(users, redis_acl.acl_file(passwords))
+        acl = ["--aclfile", str(users)]
     log_file = rdir / "redis.log"
     with log_file.open("ab") as log:
         proc = subprocess.Popen(
@@ -326,6 +462,7 @@ def start_redis(layout: InfraLayout, timeout: float = 30.0) -> int:
                 "yes",
                 "--daemonize",
                 "no",
+                *acl,
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
