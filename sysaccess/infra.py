@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from shared.kafka import KafkaCredentials, ensure_topics
-from sysaccess import credentials, kafka_acl, oidc, redis_acl
+from sysaccess import credentials as local_credentials
+from sysaccess import kafka_acl, oidc, redis_acl
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 KAFKA_RUNTIME_POM = PROJECT_ROOT / "infra" / "kafka" / "pom.xml"
@@ -77,11 +78,11 @@ class InfraLayout:
 
     @property
     def secrets_file(self) -> Path:
-        return credentials.secrets_path(self.data_dir)
+        return local_credentials.secrets_path(self.data_dir)
 
-    def credentials(self, name: str) -> credentials.Credentials:
+    def credentials(self, name: str) -> local_credentials.Credentials:
         """The generated Kafka and Redis login of service ``name`` (or ``admin``)."""
-        return credentials.credentials(self.data_dir, name)
+        return local_credentials.credentials(self.data_dir, name)
 
     @property
     def oidc_dir(self) -> Path:
@@ -277,7 +278,7 @@ def kafka_properties(layout: InfraLayout) -> str:
     secure = KAFKA_SECURE_LISTENERS.format(
         port=layout.kafka_port,
         controller_port=layout.kafka_controller_port,
-        admin_password=layout.credentials(credentials.ADMIN).kafka_password,
+        admin_password=layout.credentials(local_credentials.ADMIN).kafka_password,
     )
     return text.replace(plain, secure)
 
@@ -294,7 +295,7 @@ def _scram_arguments(layout: InfraLayout) -> list[str]:
     if not layout.secure:
         return []
     arguments: list[str] = []
-    for name in credentials.PRINCIPALS:
+    for name in local_credentials.PRINCIPALS:
         password = layout.credentials(name).kafka_password
         arguments += ["--add-scram", f"SCRAM-SHA-512=[name={name},password={password}]"]
     return arguments
@@ -391,7 +392,7 @@ def start_kafka(layout: InfraLayout, timeout: float = 90.0) -> int:
 
 
 def admin_kafka_credentials(layout: InfraLayout) -> KafkaCredentials:
-    found = layout.credentials(credentials.ADMIN)
+    found = layout.credentials(local_credentials.ADMIN)
     return KafkaCredentials(found.kafka_username, found.kafka_password)
 
 
@@ -437,7 +438,7 @@ def start_redis(layout: InfraLayout, timeout: float = 30.0) -> int:
     server = ensure_redis_server()
     acl: list[str] = []
     if layout.secure:
-        passwords = {name: layout.credentials(name).redis_password for name in credentials.PRINCIPALS}
+        passwords = {name: layout.credentials(name).redis_password for name in local_credentials.PRINCIPALS}
         users = rdir / "users.acl"
         _write_private(users, redis_acl.acl_file(passwords))
         acl = ["--aclfile", str(users)]

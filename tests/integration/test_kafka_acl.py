@@ -1,16 +1,20 @@
 """A secure broker (SASL/SCRAM-SHA-512, StandardAuthorizer) refuses what the topic ownership
-table does not allow: nobody without a login, and no service on a topic it does not own.
+table does not allow: nobody without a login, and no service on a topic it does not own; and a
+service's runtime (broker, consumer group, dead letters, outbox relay on a secure Redis) works
+with nothing but its own logins.
 
-The broker is a second one, of this module only, on free ports: the session's broker stays
+The broker and Redis are second ones, of this module only, on free ports: the session's stay
 plain until the services log in."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 import stat
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -22,7 +26,9 @@ from aiokafka.errors import (
 )
 
 from shared import topics
-from shared.kafka import KafkaCredentials, create_broker, create_producer, ensure_topics
+from shared.deadletter import RetryPolicy
+from shared.kafka import KafkaCredentials, create_broker, create_producer, ensure_topics, subscriber_options
+from shared.runtime import ServiceRuntime
 from sysaccess import credentials, infra, kafka_acl
 from sysaccess.profiles import TEST
 
@@ -40,12 +46,15 @@ def secure() -> Iterator[infra.InfraLayout]:
         secure=True,
     )
     infra.stop_kafka(layout, force=True)
+    infra.stop_redis(layout, force=True)
     shutil.rmtree(layout.data_dir, ignore_errors=True)
+    infra.start_redis(layout)
     infra.start_kafka(layout)
     try:
         yield layout
     finally:
         infra.stop_kafka(layout)
+        infra.stop_redis(layout)
 
 
 def login(layout: infra.InfraLayout, service: str) -> KafkaCredentials:
@@ -201,3 +210,63 @@ async def test_the_broker_holds_exactly_the_derived_acls(secure: infra.InfraLayo
         for b in kafka_acl.all_acls()
     }
     assert set(found) == expected
+
+
+async def _wait_for_marker(bootstrap: str, topic: str, marker: str, who: KafkaCredentials) -> None:
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        auto_offset_reset="earliest",
+        **who.client_options(),
+    )
+    await consumer.start()
+    try:
+        for _ in range(60):
+            batch = await consumer.getmany(timeout_ms=1000)
+            if any(marker.encode() in (m.value or b"") for msgs in batch.values() for m in msgs):
+                return
+        raise AssertionError(f"{marker} never reached {topic}")
+    finally:
+        await consumer.stop()
+
+
+async def test_a_service_runtime_works_with_only_its_own_logins(
+    secure: infra.InfraLayout, bootstrap: str
+) -> None:
+    own = secure.credentials(topics.APPROVAL)
+    prefix = f"{topics.APPROVAL}-acltest{uuid.uuid4().hex[:6]}"
+    runtime = ServiceRuntime.build(
+        topics.APPROVAL,
+        bootstrap,
+        f"redis://127.0.0.1:{secure.redis_port}/0",
+        outbox_stream=f"{prefix}:outbox",
+        retry=RetryPolicy(attempts=2, first_delay=0.05),
+        kafka_credentials=infra.service_kafka_credentials(secure, topics.APPROVAL),
+        redis_username=own.redis_username,
+        redis_password=own.redis_password,
+    )
+    handled: list[dict[str, Any]] = []
+
+    async def on_decide(body: dict[str, Any]) -> None:
+        handled.append(body)
+        raise RuntimeError("fails every time, so the command is dead-lettered")
+
+    runtime.broker.subscriber(DECIDE, **subscriber_options(prefix, topics.DECIDE_REQUEST))(on_decide)
+
+    marker = uuid.uuid4().hex
+    async with runtime.running():
+        await runtime.redis.xadd(
+            f"{prefix}:outbox",
+            {
+                "topic": topics.ACCESS_CREATED.name,
+                "key": "k",
+                "headers": "{}",
+                "body": json.dumps({"m": marker}),
+            },
+        )
+        await runtime.broker.publish({"m": marker}, topic=DECIDE, key=b"k")
+        admin = infra.admin_kafka_credentials(secure)
+        await _wait_for_marker(bootstrap, topics.ACCESS_CREATED.name, marker, admin)
+        await _wait_for_marker(bootstrap, topics.DECIDE_REQUEST.dead_letter, marker, admin)
+    assert {"m": marker} in handled
