@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 import structlog
@@ -13,6 +14,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from faststream.kafka import KafkaBroker
 from faststream.middlewares import AckPolicy
+from faststream.security import SASLScram512
 
 from shared.topics import ALL_TOPICS, NOTIFICATIONS_DEAD_LETTER, Topic
 
@@ -39,13 +41,43 @@ CONSUMER_CONFIG: Final[dict[str, Any]] = {
 }
 
 
+@dataclass(frozen=True)
+class KafkaCredentials:
+    """A SASL/SCRAM-SHA-512 login on a plaintext (loopback) listener."""
+
+    username: str
+    password: str = field(repr=False)
+
+    def client_options(self) -> dict[str, Any]:
+        """Keyword arguments for aiokafka's producer, consumer and admin client."""
+        return {
+            "security_protocol": "SASL_PLAINTEXT",
+            "sasl_mechanism": "SCRAM-SHA-512",
+            "sasl_plain_username": self.username,
+            "sasl_plain_password": self.password,
+        }
+
+    def security(self) -> SASLScram512:
+        """The same login for FastStream's ``KafkaBroker(security=...)``."""
+        return SASLScram512(username=self.username, password=self.password)
+
+
+def _client_options(credentials: KafkaCredentials | None) -> dict[str, Any]:
+    return credentials.client_options() if credentials is not None else {}
+
+
 def subscriber_options(group_id: str, topic: Topic) -> dict[str, Any]:
     """One consumer group per topic (a subscriber joining does not rebalance the others);
     the offset is committed only after the handler finished."""
     return {"group_id": f"{group_id}.{topic.name}", "ack_policy": AckPolicy.NACK_ON_ERROR, **CONSUMER_CONFIG}
 
 
-def create_broker(bootstrap: str, client_id: str, **kwargs: Any) -> KafkaBroker:
+def create_broker(
+    bootstrap: str, client_id: str, *, credentials: KafkaCredentials | None = None, **kwargs: Any
+) -> KafkaBroker:
+    """The service's broker; with ``credentials`` it logs in with SASL/SCRAM-SHA-512."""
+    if credentials is not None:
+        kwargs["security"] = credentials.security()
     return KafkaBroker(
         bootstrap,
         client_id=client_id,
@@ -58,8 +90,12 @@ def create_broker(bootstrap: str, client_id: str, **kwargs: Any) -> KafkaBroker:
     )
 
 
-def create_producer(bootstrap: str, client_id: str) -> AIOKafkaProducer:
-    return AIOKafkaProducer(bootstrap_servers=bootstrap, client_id=client_id, **PRODUCER_CONFIG)
+def create_producer(
+    bootstrap: str, client_id: str, *, credentials: KafkaCredentials | None = None
+) -> AIOKafkaProducer:
+    return AIOKafkaProducer(
+        bootstrap_servers=bootstrap, client_id=client_id, **PRODUCER_CONFIG, **_client_options(credentials)
+    )
 
 
 def topic_names(topics: Iterable[Topic] = ALL_TOPICS, *, with_dead_letters: bool = True) -> list[str]:
@@ -76,17 +112,21 @@ async def ensure_topics(
     topics: Sequence[Topic] = ALL_TOPICS,
     *,
     attempts: int = 30,
+    credentials: KafkaCredentials | None = None,
 ) -> None:
     """Create every topic (and its dead-letter topic) that does not exist yet.
 
     Topic auto-creation is off on our brokers so a typo cannot invent a topic; this runs at
-    every service start and is harmless when the topics exist.
+    every service start and is harmless when the topics exist. On a broker with ACLs the
+    topics are created by ``admin`` when the broker starts; a service only sees that they exist.
     """
     wanted = [NewTopic(t.name, t.partitions, 1) for t in topics]
     wanted += [NewTopic(t.dead_letter, 1, 1) for t in topics]
     wanted.append(NewTopic(NOTIFICATIONS_DEAD_LETTER, 1, 1))
     for attempt in range(attempts):
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10000)
+        admin = AIOKafkaAdminClient(
+            bootstrap_servers=bootstrap, request_timeout_ms=10000, **_client_options(credentials)
+        )
         try:
             await admin.start()
             existing = set(await admin.list_topics())

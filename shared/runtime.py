@@ -17,19 +17,27 @@ from faststream.kafka import KafkaBroker
 from redis.asyncio import Redis
 
 from shared.deadletter import RetryPolicy, dead_letter_middleware
-from shared.kafka import create_broker, create_producer, ensure_topics
+from shared.kafka import KafkaCredentials, create_broker, create_producer, ensure_topics
 from shared.outbox import OutboxRelay
 
 log = structlog.get_logger(__name__)
 
 
-def create_redis(url: str) -> Redis:
+def create_redis(url: str, *, username: str | None = None, password: str | None = None) -> Redis:
+    """A Redis client; ``username``/``password`` log in as an ACL user (the URL may carry them
+    too, as ``redis://user:password@host:port/0``; explicit arguments win)."""
+    login: dict[str, Any] = {}
+    if username is not None:
+        login["username"] = username
+    if password is not None:
+        login["password"] = password
     return Redis.from_url(
         url,
         decode_responses=True,
         health_check_interval=10,
         socket_connect_timeout=5,
         retry_on_timeout=True,
+        **login,
     )
 
 
@@ -40,6 +48,7 @@ class ServiceRuntime:
     redis: Redis
     broker: KafkaBroker
     outbox_stream: str | None = None
+    kafka_credentials: KafkaCredentials | None = None
     _relay: OutboxRelay | None = field(default=None, init=False)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list, init=False)
     _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list, init=False)
@@ -53,22 +62,29 @@ class ServiceRuntime:
         *,
         outbox_stream: str | None,
         retry: RetryPolicy | None = None,
+        kafka_credentials: KafkaCredentials | None = None,
+        redis_username: str | None = None,
+        redis_password: str | None = None,
     ) -> ServiceRuntime:
-        broker = create_broker(kafka_bootstrap, client_id=name)
+        """Without credentials (the default) Kafka and Redis are used without logging in."""
+        broker = create_broker(kafka_bootstrap, client_id=name, credentials=kafka_credentials)
         broker.add_middleware(dead_letter_middleware(broker, retry))
         return cls(
             name=name,
             kafka_bootstrap=kafka_bootstrap,
-            redis=create_redis(redis_url),
+            redis=create_redis(redis_url, username=redis_username, password=redis_password),
             broker=broker,
             outbox_stream=outbox_stream,
+            kafka_credentials=kafka_credentials,
         )
 
     async def start(self) -> None:
-        await ensure_topics(self.kafka_bootstrap)
+        await ensure_topics(self.kafka_bootstrap, credentials=self.kafka_credentials)
         await self.broker.start()
         if self.outbox_stream is not None:
-            producer = create_producer(self.kafka_bootstrap, f"{self.name}-outbox")
+            producer = create_producer(
+                self.kafka_bootstrap, f"{self.name}-outbox", credentials=self.kafka_credentials
+            )
             await producer.start()
             self._relay = OutboxRelay(self.redis, producer, self.outbox_stream)
             self._producer = producer

@@ -61,7 +61,9 @@ class Profile:
 
 DEV = Profile(
     name="dev",
-    infra=InfraLayout(PROJECT_ROOT / "var", kafka_port=19092, kafka_controller_port=19093, redis_port=16379),
+    infra=InfraLayout(
+        PROJECT_ROOT / "var", kafka_port=19092, kafka_controller_port=19093, redis_port=16379, oidc_port=18080
+    ),
     intake_port=8001,
     approval_port=8002,
     notifier_port=8003,
@@ -75,6 +77,7 @@ TEST = Profile(
         kafka_port=29092,
         kafka_controller_port=29093,
         redis_port=26379,
+        oidc_port=28080,
     ),
     intake_port=28001,
     approval_port=28002,

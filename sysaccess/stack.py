@@ -67,6 +67,7 @@ class LocalStack:
             kafka_port=infra.free_port(),
             kafka_controller_port=infra.free_port(),
             redis_port=infra.free_port(),
+            oidc_port=infra.free_port(),
         )
 
     @property

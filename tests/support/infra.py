@@ -1,5 +1,6 @@
-"""The one fixture interface to Kafka and Redis: testcontainers where a Docker engine exists,
-otherwise the project's own local processes (real Apache Kafka and redis-server)."""
+"""The one fixture interface to Kafka, Redis and the OpenID Connect provider: testcontainers
+where a Docker engine exists, otherwise the project's own local processes (real Apache Kafka,
+redis-server and mock-oauth2-server). The provider always runs as a local process."""
 
 from __future__ import annotations
 
@@ -18,6 +19,9 @@ from sysaccess.profiles import TEST
 class Endpoints:
     kafka_bootstrap: str
     redis_url: str
+    # Base URL of the OpenID Connect provider; the issuers are <oidc_url>/idporten and
+    # <oidc_url>/maskinporten (see sysaccess.oidc).
+    oidc_url: str = ""
 
 
 def docker_available() -> bool:
@@ -41,7 +45,19 @@ def _containers() -> Iterator[Endpoints]:
     ):
         host = redis.get_container_host_ip()
         port = redis.get_exposed_port(6379)
-        yield Endpoints(kafka.get_bootstrap_server(), f"redis://{host}:{port}/0")
+        with _oidc_process() as oidc_url:
+            yield Endpoints(kafka.get_bootstrap_server(), f"redis://{host}:{port}/0", oidc_url)
+
+
+@contextmanager
+def _oidc_process() -> Iterator[str]:
+    layout = test_layout()
+    infra.stop_oidc(layout)
+    infra.start_oidc(layout)
+    try:
+        yield layout.oidc_url
+    finally:
+        infra.stop_oidc(layout)
 
 
 def test_layout() -> infra.InfraLayout:
@@ -51,6 +67,7 @@ def test_layout() -> infra.InfraLayout:
         kafka_port=infra.free_port(),
         kafka_controller_port=infra.free_port(),
         redis_port=infra.free_port(),
+        oidc_port=infra.free_port(),
     )
 
 
@@ -62,16 +79,21 @@ def _local_processes() -> Iterator[Endpoints]:
     shutil.rmtree(layout.data_dir / "redis", ignore_errors=True)
     infra.start_all(layout)
     try:
-        yield Endpoints(layout.kafka_bootstrap, layout.redis_url)
+        yield Endpoints(layout.kafka_bootstrap, layout.redis_url, layout.oidc_url)
     finally:
         infra.stop_all(layout)
 
 
 @contextmanager
 def infrastructure() -> Iterator[Endpoints]:
-    """Kafka and Redis for one test session, stopped afterwards."""
+    """Kafka, Redis and the OpenID Connect provider for one test session, stopped afterwards."""
     if os.environ.get("SYSACCESS_KAFKA_BOOTSTRAP") and os.environ.get("SYSACCESS_REDIS_URL"):
-        yield Endpoints(os.environ["SYSACCESS_KAFKA_BOOTSTRAP"], os.environ["SYSACCESS_REDIS_URL"])
+        kafka, redis = os.environ["SYSACCESS_KAFKA_BOOTSTRAP"], os.environ["SYSACCESS_REDIS_URL"]
+        if os.environ.get("SYSACCESS_OIDC_URL"):
+            yield Endpoints(kafka, redis, os.environ["SYSACCESS_OIDC_URL"])
+        else:
+            with _oidc_process() as oidc_url:
+                yield Endpoints(kafka, redis, oidc_url)
     elif os.environ.get("SYSACCESS_TESTCONTAINERS", "auto") != "off" and docker_available():
         with _containers() as endpoints:
             yield endpoints
