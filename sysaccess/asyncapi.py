@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +18,9 @@ from faststream.specification import AsyncAPI
 from sysaccess.infra import PROJECT_ROOT
 
 ASYNCAPI_DIR = PROJECT_ROOT / "docs" / "asyncapi"
+# The documents are built from the services' factories without connecting to anything; a local
+# setting lets the settings classes start without production secrets.
+os.environ.setdefault("SYSACCESS_ENV", "local")
 
 
 def _intake_broker() -> KafkaBroker:

@@ -117,3 +117,51 @@ def service_env(data_dir: Path) -> dict[str, str]:
             f"{prefix}REDIS_PASSWORD": found.redis_password,
         }
     return env
+
+
+APP_SECRETS_FILE = "app-secrets.json"
+# The services' own secrets in a local setup: tokens between services and signing keys.
+APP_SECRETS = (
+    "intake_internal_token",
+    "approval_internal_token",
+    "notifier_internal_token",
+    "portal_cookie",
+    "portal_oidc_client",
+)
+
+
+def _private_json(path: Path, generate: dict[str, str]) -> dict[str, str]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(json.dumps(generate, indent=2) + "\n")
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise CredentialsError(f"{path} is readable by others (mode {mode:o}); chmod 600 it")
+    loaded = json.loads(path.read_text())
+    return {str(k): str(v) for k, v in loaded.items()}
+
+
+def application_env(data_dir: Path) -> dict[str, str]:
+    """The services' own secrets for a local setup, generated once under ``data_dir`` (mode 0600)."""
+    found = _private_json(
+        data_dir / APP_SECRETS_FILE, {name: secrets.token_urlsafe(32) for name in APP_SECRETS}
+    )
+    missing = [name for name in APP_SECRETS if len(found.get(name, "")) < 32]
+    if missing:
+        found |= {name: secrets.token_urlsafe(32) for name in missing}
+        (data_dir / APP_SECRETS_FILE).write_text(json.dumps(found, indent=2) + "\n")
+    return {
+        "SYSACCESS_ENV": "local",
+        "INTAKE_INTERNAL_TOKEN": found["intake_internal_token"],
+        "APPROVAL_INTERNAL_TOKEN": found["approval_internal_token"],
+        "NOTIFIER_INTERNAL_TOKEN": found["notifier_internal_token"],
+        "APPROVAL_NOTIFIER_TOKEN": found["notifier_internal_token"],
+        "APPROVAL_COOKIE_SECRET": found["portal_cookie"],
+        "APPROVAL_OIDC_CLIENT_SECRET": found["portal_oidc_client"],
+    }

@@ -14,7 +14,8 @@ from typing import Any
 
 import httpx
 
-from sysaccess.stack import LocalStack, LoginFailed
+from sysaccess.portal_login import LoginFailed
+from sysaccess.stack import LocalStack
 
 DRESS_MINST = "12887010186"
 SPRUDLENDE_KANIN = "21927110056"

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from sysaccess import oidc
+from sysaccess.credentials import application_env
 from sysaccess.infra import PROJECT_ROOT, InfraLayout
 
 
@@ -49,13 +51,14 @@ class Profile:
             "APPROVAL_KAFKA_BOOTSTRAP": kafka,
             "APPROVAL_REDIS_URL": redis,
             "APPROVAL_PUBLIC_BASE_URL": self.url(self.approval_port),
-            "APPROVAL_DEV_LOGIN": "true",
+            "APPROVAL_OIDC_ISSUER": self.infra.oidc_issuer(oidc.IDPORTEN),
             "APPROVAL_NOTIFIER_URL": self.url(self.notifier_port),
             "NOTIFIER_PORT": str(self.notifier_port),
             "NOTIFIER_KAFKA_BOOTSTRAP": kafka,
             "NOTIFIER_REDIS_URL": redis,
             "NOTIFIER_SMTP_PORT": str(self.smtp_port),
             "NOTIFIER_PORTAL_BASE_URL": self.url(self.approval_port),
+            **application_env(self.var),
         }
 
 

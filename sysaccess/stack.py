@@ -16,7 +16,9 @@ from typing import Any
 import httpx
 
 from shared.devkeys import ensure_dev_keys, mint_token
-from sysaccess import infra
+from sysaccess import infra, oidc
+from sysaccess.credentials import application_env
+from sysaccess.portal_login import portal_login
 from sysaccess.processes import ServiceProcess, service_processes, smtp_catcher
 
 SCOPES = [
@@ -25,31 +27,6 @@ SCOPES = [
     "altinn:authentication/systemuser.request.read",
 ]
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-class LoginFailed(RuntimeError):
-    pass
-
-
-async def dev_login(client: httpx.AsyncClient, pid: str, return_url: str = "/") -> str:
-    """Log a person in through the portal's development login; return the session's CSRF token.
-
-    ``client`` is an httpx client whose base URL is the portal; it keeps the session cookie.
-    """
-    page = await client.get("/login", params={"returnUrl": return_url})
-    match = CSRF.search(page.text)
-    if match is None:
-        raise LoginFailed(f"no login form: {page.status_code} {page.text[:200]}")
-    done = await client.post(
-        "/login", data={"pid": pid, "csrf_token": match.group(1), "returnUrl": return_url}
-    )
-    if done.status_code != 303:
-        raise LoginFailed(f"login refused: {done.status_code} {done.text[:200]}")
-    me = await client.get("/accessmanagement/api/v1/me")
-    if me.status_code != 200:
-        raise LoginFailed(f"no session after login: {me.status_code}")
-    token: str = me.json()["csrfToken"]
-    return token
 
 
 @dataclass
@@ -99,11 +76,11 @@ class LocalStack:
             "APPROVAL_KAFKA_BOOTSTRAP": kafka,
             "APPROVAL_REDIS_URL": redis,
             "APPROVAL_PUBLIC_BASE_URL": f"http://127.0.0.1:{ports['approval']}",
-            "APPROVAL_DEV_LOGIN": "true",
             # One loopback address and a handful of people drive every flow here; the limits
             # themselves are proven in their own tests.
             "APPROVAL_LOGINS_PER_MINUTE": "0",
             "APPROVAL_DECISIONS_PER_MINUTE": "0",
+            "APPROVAL_OIDC_ISSUER": self.layout.oidc_issuer(oidc.IDPORTEN),
             "APPROVAL_NOTIFIER_URL": f"http://127.0.0.1:{ports['notifier']}",
             "APPROVAL_LOG_LEVEL": "WARNING",
             "NOTIFIER_PORT": str(ports["notifier"]),
@@ -114,6 +91,7 @@ class LocalStack:
             "NOTIFIER_FIRST_RETRY_SECONDS": "0.5",
             "NOTIFIER_LEASE_SECONDS": "10",
             "NOTIFIER_LOG_LEVEL": "WARNING",
+            **application_env(self.folder),
         }
         return {**base, **self.extra_env}
 
@@ -167,7 +145,7 @@ class LocalStack:
 
     async def login(self, pid: str) -> tuple[httpx.AsyncClient, str]:
         client = httpx.AsyncClient(base_url=self.portal, timeout=30, limits=httpx.Limits(max_connections=200))
-        return client, await dev_login(client, pid)
+        return client, await portal_login(client, pid)
 
     async def register_hook_system(self, webhook_url: str) -> str:
         system_id = f"314000110_chaos{uuid.uuid4().hex[:8]}"

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
@@ -14,6 +15,9 @@ from services.request_intake.settings import IntakeSettings
 from shared.devkeys import ensure_dev_keys, mint_token
 from sysaccess.cli import ALL_SCOPES
 from tests.support.infra import Endpoints, infrastructure
+
+# The tests are a local setup: services built in-process may generate their missing secrets.
+os.environ.setdefault("SYSACCESS_ENV", "local")
 
 TIERS = ("unit", "contract", "integration", "e2e", "fault")
 

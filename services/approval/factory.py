@@ -20,11 +20,14 @@ from shared.webapp import create_service_app
 from shared.world import load_world
 
 from .handlers import kafka
+from .handlers.cookies import SignedCookies
 from .handlers.deps import PortalContext
+from .handlers.login import CALLBACK_PATH, LOGOUT_COMPLETE_PATH
 from .handlers.web import install_portal
 from .services.client_admin import ClientAdministration
 from .services.decisions import DecisionWorker
 from .services.expiry import ExpiryJob
+from .services.login import Login
 from .services.naming import Names
 from .services.overview import Overview
 from .services.portal import Portal
@@ -33,8 +36,8 @@ from .settings import ApprovalSettings
 from .storage.accesses import RedisAccesses
 from .storage.decision_commands import KafkaDecisionCommands
 from .storage.directory import RedisDirectory
-from .storage.identity import DevelopmentIdentityProvider
 from .storage.notifications import NotifierClient
+from .storage.oidc import OidcIdentityProvider
 from .storage.requests import RedisRequests
 from .storage.sessions import RedisSessions
 from .storage.systems import RedisSystems
@@ -54,6 +57,7 @@ class Approval:
     accesses: RedisAccesses
     systems: RedisSystems
     notifier: NotifierClient
+    identity: OidcIdentityProvider
     worker: DecisionWorker
     expiry: ExpiryJob
     portal: PortalContext
@@ -88,6 +92,21 @@ def build(settings: ApprovalSettings) -> Approval:
         idle=timedelta(minutes=settings.session_idle_minutes),
         absolute=timedelta(hours=settings.session_absolute_hours),
     )
+    identity = OidcIdentityProvider(
+        settings.oidc_issuer,
+        settings.oidc_client_id,
+        settings.oidc_client_secret.get_secret_value(),
+        settings.oidc_minimum_acr,
+        settings.oidc_browser_issuer,
+    )
+    public = settings.public_base_url.rstrip("/")
+    login = Login(
+        identity,
+        sessions,
+        callback_url=f"{public}{CALLBACK_PATH}",
+        post_logout_url=f"{public}{LOGOUT_COMPLETE_PATH}",
+        minimum_acr=settings.oidc_minimum_acr,
+    )
     portal = PortalContext(
         portal=Portal(
             requests,
@@ -101,14 +120,19 @@ def build(settings: ApprovalSettings) -> Approval:
         clients=ClientAdministration(accesses, directory),
         sessions=sessions,
         directory=directory,
-        identity=DevelopmentIdentityProvider(directory, enabled=settings.dev_login),
+        login=login,
+        cookies=SignedCookies(
+            settings.cookie_secret.get_secret_value(), secure=public.startswith("https://")
+        ),
         public_base_url=settings.public_base_url,
         limiter=RedisRateLimiter(redis, prefix),
         decision_limit=RateLimit("decisions", settings.decisions_per_minute, timedelta(minutes=1)),
         login_limit=RateLimit("logins", settings.logins_per_minute, timedelta(minutes=1)),
     )
     expiry = ExpiryJob(requests, directory, interval_seconds=settings.expiry_check_seconds)
-    return Approval(runtime, directory, requests, accesses, systems, notifier, worker, expiry, portal)
+    return Approval(
+        runtime, directory, requests, accesses, systems, notifier, identity, worker, expiry, portal
+    )
 
 
 def create_app(settings: ApprovalSettings | None = None) -> FastAPI:
@@ -128,5 +152,6 @@ def create_app(settings: ApprovalSettings | None = None) -> FastAPI:
         on_startup=on_startup,
     )
     approval.runtime.on_stop(approval.notifier.aclose)
+    approval.runtime.on_stop(approval.identity.aclose)
     install_portal(app, approval.portal)
     return app

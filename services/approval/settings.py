@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Self
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.secrets import fill_secrets
 from shared.world import DEFAULT_WORLD_FILE
+
+SECRETS = ("notifier_token", "oidc_client_secret", "cookie_secret")
 
 
 class ApprovalSettings(BaseSettings):
@@ -29,12 +33,32 @@ class ApprovalSettings(BaseSettings):
         default=15, description="How long a portal request waits for the worker's outcome"
     )
     seed_directory: bool = Field(default=True, description="Load the world file into the directory at start")
-    dev_login: bool = Field(
-        default=False, description="Enable the development identity provider (never in production)"
+    oidc_issuer: str = Field(
+        default="http://127.0.0.1:18080/idporten",
+        description="OpenID Connect issuer people log in with (ID-porten: https://idporten.no)",
+    )
+    oidc_browser_issuer: str | None = Field(
+        default=None,
+        description=(
+            "The issuer's URL as browsers reach it, when it differs from the one this service uses "
+            "(as in docker-compose); the login and logout pages are sent there"
+        ),
+    )
+    oidc_client_id: str = Field(
+        default="sysaccess-portal", description="The portal's client id at the issuer"
+    )
+    oidc_client_secret: SecretStr = Field(
+        default=SecretStr(""), description="The portal's client secret at the issuer"
+    )
+    oidc_minimum_acr: str = Field(
+        default="idporten-loa-substantial", description="Lowest level of assurance accepted at login"
+    )
+    cookie_secret: SecretStr = Field(
+        default=SecretStr(""), description="Signs the short-lived login and logout cookies"
     )
     notifier_url: str = Field(default="http://127.0.0.1:8003", description="Notifier base URL (inbox API)")
     notifier_token: SecretStr = Field(
-        default=SecretStr("dev-internal-token"), description="Service token for the notifier's inbox API"
+        default=SecretStr(""), description="Service token for the notifier's internal API"
     )
     decisions_per_minute: int = Field(
         default=30,
@@ -46,3 +70,8 @@ class ApprovalSettings(BaseSettings):
     expiry_check_seconds: float = Field(default=5, description="How often expiry and reminders are checked")
     log_level: str = Field(default="INFO", description="Log level")
     json_logs: bool = Field(default=True, description="Log as JSON lines")
+
+    @model_validator(mode="after")
+    def secrets_are_set(self) -> Self:
+        fill_secrets(self, SECRETS, "APPROVAL_")
+        return self

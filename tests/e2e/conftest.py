@@ -10,11 +10,14 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser, Page, async_playwright
 
+from shared.world import load_world
+from sysaccess import oidc
+from sysaccess.credentials import application_env
 from sysaccess.infra import free_port
+from sysaccess.portal_login import portal_login
 from sysaccess.processes import ServiceProcess, service_processes, smtp_catcher
-from sysaccess.stack import dev_login
 from tests.conftest import TokenFactory
 from tests.support.infra import Endpoints
 
@@ -52,7 +55,7 @@ class Stack:
         )
 
 
-def stack_env(endpoints: Endpoints, jwks: Path) -> dict[str, str]:
+def stack_env(endpoints: Endpoints, jwks: Path, secrets_dir: Path) -> dict[str, str]:
     intake, approval, notifier, smtp = free_port(), free_port(), free_port(), free_port()
     return {
         "INTAKE_PORT": str(intake),
@@ -67,7 +70,7 @@ def stack_env(endpoints: Endpoints, jwks: Path) -> dict[str, str]:
         "APPROVAL_KAFKA_BOOTSTRAP": endpoints.kafka_bootstrap,
         "APPROVAL_REDIS_URL": endpoints.redis_url,
         "APPROVAL_PUBLIC_BASE_URL": f"http://127.0.0.1:{approval}",
-        "APPROVAL_DEV_LOGIN": "true",
+        "APPROVAL_OIDC_ISSUER": f"{endpoints.oidc_url}/{oidc.IDPORTEN}",
         # One loopback address and a handful of people drive every flow here; the limits
         # themselves are proven in their own tests.
         "APPROVAL_LOGINS_PER_MINUTE": "0",
@@ -81,6 +84,7 @@ def stack_env(endpoints: Endpoints, jwks: Path) -> dict[str, str]:
         "NOTIFIER_SMTP_PORT": str(smtp),
         "NOTIFIER_FIRST_RETRY_SECONDS": "0.2",
         "NOTIFIER_MAX_ATTEMPTS": "4",
+        **application_env(secrets_dir),
     }
 
 
@@ -91,7 +95,7 @@ def stack(
     token_for: TokenFactory,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Stack]:
-    env = stack_env(endpoints, dev_keys[1])
+    env = stack_env(endpoints, dev_keys[1], tmp_path_factory.mktemp("secrets"))
     logs = tmp_path_factory.mktemp("service-logs")
     mail_dir = tmp_path_factory.mktemp("mail")
     processes = {p.name: p for p in service_processes(env, logs)}
@@ -118,9 +122,18 @@ async def browser() -> AsyncIterator[Browser]:
 
 
 async def login(client: httpx.AsyncClient, portal: str, pid: str, return_url: str = "/") -> str:
-    """Log a person in through the development identity provider; return the CSRF token."""
+    """Log a person in through the identity provider's login form; return the CSRF token."""
     assert str(client.base_url).rstrip("/") == portal.rstrip("/")
-    return await dev_login(client, pid, return_url)
+    return await portal_login(client, pid, return_url)
+
+
+PIDS = {person.name: person.pid for person in load_world().people}
+
+
+async def sign_in(page: Page, person: str) -> None:
+    """On the provider's login form the browser was sent to, sign in as ``person`` (a name of the cast)."""
+    await page.get_by_placeholder("Enter any user/subject").fill(PIDS[person])
+    await page.get_by_role("button", name="Sign-in").click()
 
 
 def standard_body(ref: str, **overrides: Any) -> dict[str, Any]:

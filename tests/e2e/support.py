@@ -6,6 +6,7 @@ import asyncio
 import uuid
 from typing import Any
 
+import httpx
 from redis.asyncio import Redis
 
 from tests.e2e.conftest import Stack, agent_body, standard_body
@@ -89,3 +90,15 @@ async def wait_for_mails(stack: Stack, request_id: str, count: int, timeout: flo
             return found
         await asyncio.sleep(0.2)
     return mails_about(stack, request_id)
+
+
+async def after_logout(client: httpx.AsyncClient, response: httpx.Response) -> str:
+    """Follow a decision's logout through the provider and back; where the browser ends up."""
+    location = response.headers["location"]
+    for _ in range(4):
+        if "/endsession" not in location and "/logout/complete" not in location:
+            return location
+        response = await client.get(location)
+        assert response.status_code in (302, 303), response.text[:200]
+        location = response.headers["location"]
+    raise AssertionError(f"logout did not settle: {location}")

@@ -7,6 +7,7 @@ import asyncio
 import httpx
 import pytest
 
+from sysaccess.portal_login import provider_round_trip
 from tests.e2e.conftest import Stack, login
 from tests.e2e.support import new_request, vendor_status
 from tests.support.kafka import wait_for_records
@@ -106,26 +107,27 @@ async def test_cross_site_origin_is_refused(stack: Stack) -> None:
     await vendor_status(stack, request["id"], "New")
 
 
-async def test_pre_login_cookie_does_not_survive_login(stack: Stack) -> None:
+async def test_a_login_page_creates_no_session_and_a_planted_cookie_never_becomes_one(stack: Stack) -> None:
     async with httpx.AsyncClient(base_url=stack.portal) as client:
-        page = await client.get("/login")
-        planted = client.cookies["sysaccess_session"]
+        start = await client.get("/login")
+        assert start.status_code == 303
+        assert "sysaccess_session" not in client.cookies
+        assert "sysaccess_login" in client.cookies  # the login's state lives in a signed cookie
+        client.cookies.set("sysaccess_session", "planted-by-an-attacker", domain="127.0.0.1", path="/")
         await login(client, stack.portal, DRESS_MINST)
-        assert client.cookies["sysaccess_session"] != planted
-    async with httpx.AsyncClient(base_url=stack.portal, cookies={"sysaccess_session": planted}) as attacker:
+        assert client.cookies["sysaccess_session"] != "planted-by-an-attacker"
+    async with httpx.AsyncClient(
+        base_url=stack.portal, cookies={"sysaccess_session": "planted-by-an-attacker"}
+    ) as attacker:
         assert (await attacker.get("/accessmanagement/api/v1/me")).status_code == 401
-    assert page.status_code == 200
-    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in start.headers["content-security-policy"]
 
 
 async def test_login_return_url_must_be_a_portal_path(stack: Stack) -> None:
-    async with httpx.AsyncClient(base_url=stack.portal) as client:
-        for evil in ("https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:alert(1)"):
-            page = await client.get("/login", params={"returnUrl": evil})
-            csrf = page.text.split('name="csrf_token" value="')[1].split('"')[0]
-            done = await client.post(
-                "/login", data={"pid": DRESS_MINST, "csrf_token": csrf, "returnUrl": evil}
-            )
+    for evil in ("https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:alert(1)"):
+        async with httpx.AsyncClient(base_url=stack.portal) as client:
+            callback = await provider_round_trip(client, DRESS_MINST, evil)
+            done = await client.get(callback)
             assert done.status_code == 303
             assert done.headers["location"].startswith("/accessmanagement/"), evil
 

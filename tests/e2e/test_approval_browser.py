@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 from playwright.async_api import Browser, BrowserContext, Page, Route, expect
 
-from tests.e2e.conftest import Stack
+from tests.e2e.conftest import Stack, sign_in
 from tests.e2e.support import new_request, vendor_status
 
 DRESS_MINST = "12887010186"
@@ -21,7 +21,7 @@ async def open_as(browser: Browser, url: str, person: str) -> tuple[BrowserConte
     await context.route("https://smartcloud.example/**", vendor_receipt)
     page = await context.new_page()
     await page.goto(url)
-    await page.get_by_role("button", name=f"Logg inn som {person}").click()
+    await sign_in(page, person)
     await page.wait_for_url("**/accessmanagement/ui/systemuser/**")
     return context, page
 
@@ -119,7 +119,7 @@ async def test_fremmed_fugl_gets_403(stack: Stack, browser: Browser) -> None:
     page = await context.new_page()
     try:
         await page.goto(request["confirmUrl"])
-        await page.get_by_role("button", name="Logg inn som FREMMED FUGL").click()
+        await sign_in(page, "FREMMED FUGL")
         await page.wait_for_url("**/accessmanagement/ui/systemuser/**")
         await expect(page.get_by_role("heading", name="Ingen tilgang")).to_be_visible()
         response = await page.request.get(

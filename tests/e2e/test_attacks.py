@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 from tests.e2e.conftest import Stack, login
-from tests.e2e.support import new_request, register_hook_system, vendor_status
+from tests.e2e.support import after_logout, new_request, register_hook_system, vendor_status
 
 TIGER = "310614289"
 DRESS_MINST = "12887010186"
@@ -47,15 +47,13 @@ async def test_session_and_csrf_attacks_are_all_refused(stack: Stack) -> None:
     async with httpx.AsyncClient(base_url=stack.portal, cookies={"sysaccess_session": old_cookie}) as replay:
         await attempt(replay, headers={"X-CSRF-Token": victim_csrf})  # replayed logged-out cookie
     async with httpx.AsyncClient(base_url=stack.portal) as fixation:
-        await fixation.get("/login")
-        planted = fixation.cookies["sysaccess_session"]
+        planted = "attacker-chosen-session-id"
         async with httpx.AsyncClient(
             base_url=stack.portal, cookies={"sysaccess_session": planted}
         ) as victim2:
-            page = await victim2.get("/login")
-            csrf = page.text.split('name="csrf_token" value="')[1].split('"')[0]
-            await victim2.post("/login", data={"pid": DRESS_MINST, "csrf_token": csrf, "returnUrl": "/"})
-        await attempt(fixation, headers={"X-CSRF-Token": csrf})  # the attacker's pre-login cookie
+            csrf = await login(victim2, stack.portal, DRESS_MINST)
+        fixation.cookies.set("sysaccess_session", planted)
+        await attempt(fixation, headers={"X-CSRF-Token": csrf})  # the attacker's planted cookie
     assert attempts == 9
     assert accepted == 0
     await asyncio.sleep(0.5)
@@ -84,5 +82,5 @@ async def test_redirect_is_checked_again_against_the_current_allow_list(stack: S
             "/accessmanagement/ui/systemuser/request/decide",
             data={"id": request["id"], "decision": "approve", "csrf_token": csrf},
         )
-    assert done.status_code == 303
-    assert done.headers["location"] == "/accessmanagement/ui/loggedout"
+        assert done.status_code == 303
+        assert await after_logout(client, done) == "/accessmanagement/ui/loggedout"

@@ -6,7 +6,7 @@ import asyncio
 
 from playwright.async_api import Browser, expect
 
-from tests.e2e.conftest import Stack
+from tests.e2e.conftest import Stack, sign_in
 from tests.e2e.support import new_request, vendor_status
 from tests.e2e.test_approval_browser import open_as
 from tests.support.kafka import wait_for_records
@@ -31,7 +31,7 @@ async def test_presis_kalkulator_adds_two_clients_in_one_action(stack: Stack, br
     page = await context.new_page()
     try:
         await page.goto(f"{stack.portal}/accessmanagement/ui/systemuser/overview?party={FLINK}")
-        await page.get_by_role("button", name="Logg inn som PRESIS KALKULATOR").click()
+        await sign_in(page, "PRESIS KALKULATOR")
         await page.wait_for_url("**/systemuser/overview**")
         row = page.locator(f'[data-access="{request["id"]}"]')
         await row.get_by_role("link", name="Klienter").click()
@@ -71,7 +71,7 @@ async def test_presis_kalkulator_adds_two_clients_in_one_action(stack: Stack, br
         await page.goto(
             f"{stack.portal}/accessmanagement/ui/systemuser/agentdelegation/{request['id']}?party={FLINK}"
         )
-        await page.get_by_role("button", name="Logg inn som PRESIS KALKULATOR").click()
+        await sign_in(page, "PRESIS KALKULATOR")
         await page.wait_for_url("**/agentdelegation/**")
         await page.get_by_role("button", name="Fjern TRYGG BAKERI AS").click()
         await expect(page.locator('[data-list="current"] [data-client]')).to_have_count(1)

@@ -9,7 +9,7 @@ from playwright.async_api import Browser, expect
 
 from shared.webhooks import DELIVERY_HEADER, SIGNATURE_HEADER, verify
 from sysaccess.webhook_receiver import webhook_receiver
-from tests.e2e.conftest import Stack
+from tests.e2e.conftest import Stack, sign_in
 from tests.e2e.support import new_request, register_hook_system, wait_for_mails
 from tests.e2e.test_approval_browser import RECEIPT, open_as
 
@@ -51,7 +51,7 @@ async def test_forward_notify_and_approve_from_the_overview(stack: Stack, browse
         page = await context.new_page()
         try:
             await page.goto(f"{stack.portal}/accessmanagement/ui/systemuser/overview")
-            await page.get_by_role("button", name="Logg inn som VENNLIG ORKAN").click()
+            await sign_in(page, "VENNLIG ORKAN")
             await page.wait_for_url("**/systemuser/overview")
             pending = page.locator(f'[data-list="pending"] [data-request="{request["id"]}"]')
             await expect(pending).to_contain_text("Godkjenn egen systemtilgang")

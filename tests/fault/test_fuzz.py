@@ -6,6 +6,7 @@ get exercised: no 5xx, every 4xx is problem+json, and a refused call writes noth
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -18,7 +19,10 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from redis import Redis
 
+from sysaccess import oidc
+from sysaccess.credentials import application_env
 from sysaccess.infra import free_port
+from sysaccess.portal_login import portal_login
 from sysaccess.processes import ServiceProcess
 from tests.conftest import TokenFactory
 from tests.support.infra import Endpoints
@@ -170,32 +174,31 @@ def portal_service(
         "APPROVAL_REDIS_URL": endpoints.redis_url,
         "APPROVAL_REDIS_PREFIX": prefix,
         "APPROVAL_CONSUMER_GROUP": prefix,
-        "APPROVAL_DEV_LOGIN": "true",
+        "APPROVAL_OIDC_ISSUER": f"{endpoints.oidc_url}/{oidc.IDPORTEN}",
         # One loopback address and a handful of people drive every flow here; the limits
         # themselves are proven in their own tests.
         "APPROVAL_LOGINS_PER_MINUTE": "0",
         "APPROVAL_DECISIONS_PER_MINUTE": "0",
         "APPROVAL_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
         "APPROVAL_LOG_LEVEL": "WARNING",
+        **application_env(tmp_path_factory.mktemp("secrets")),
     }
     process = ServiceProcess("approval", port, env, tmp_path_factory.mktemp("fuzz") / "approval.log")
     process.start()
     try:
         process.wait_healthy()
-        with httpx.Client(base_url=process.url) as client:
-            page = client.get("/login")
-            csrf = page.text.split('name="csrf_token" value="')[1].split('"')[0]
-            client.post("/login", data={"pid": "12887010186", "csrf_token": csrf, "returnUrl": "/"})
-            token = client.get("/accessmanagement/api/v1/me").json()["csrfToken"]
-            auth = {
-                "X-CSRF-Token": token,
-                "Cookie": f"sysaccess_session={client.cookies['sysaccess_session']}",
-            }
+        auth = asyncio.run(_logged_in(process.url))
         probe = StateProbe(endpoints.redis_url, prefix)
         probe.wait_quiet()
         yield process.url, probe, auth
     finally:
         process.stop()
+
+
+async def _logged_in(portal: str) -> dict[str, str]:
+    async with httpx.AsyncClient(base_url=portal) as client:
+        token = await portal_login(client, "12887010186")
+        return {"X-CSRF-Token": token, "Cookie": f"sysaccess_session={client.cookies['sysaccess_session']}"}
 
 
 def test_portal_bff_never_fails_and_refuses_cleanly(

@@ -22,6 +22,7 @@ class Session:
     csrf_token: str
     created: float
     last_seen: float
+    id_token: str | None = None  # the provider's ID token, as the hint for ending its session
 
     @property
     def authenticated(self) -> bool:

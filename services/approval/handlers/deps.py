@@ -13,9 +13,11 @@ from shared.ratelimit import RateLimit
 
 from ..domain.sessions import Session
 from ..services.client_admin import ClientAdministration
+from ..services.login import Login
 from ..services.overview import Overview
 from ..services.portal import Portal
-from ..services.ports import Directory, IdentityProvider, RateLimiter, SessionRepository
+from ..services.ports import Directory, RateLimiter, SessionRepository
+from .cookies import SignedCookies
 from .texts import LANGUAGES
 
 __all__ = [
@@ -43,7 +45,8 @@ class PortalContext:
     clients: ClientAdministration
     sessions: SessionRepository
     directory: Directory
-    identity: IdentityProvider
+    login: Login
+    cookies: SignedCookies
     public_base_url: str
     limiter: RateLimiter
     decision_limit: RateLimit

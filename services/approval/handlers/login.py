@@ -1,65 +1,82 @@
-"""Login and logout through the identity provider (today the development provider)."""
+"""Login through the identity provider (OpenID Connect), and logout."""
 
 from __future__ import annotations
 
+import secrets
 from typing import Annotated
 
+import structlog
 from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
-from shared.problems import Problem
-
+from ..domain.login import NO_CODE
+from ..domain.refusals import Refused
 from ..services.portal import LOGGED_OUT_PATH
+from .cookies import LOGIN_COOKIE, LOGOUT_COOKIE
 from .deps import Context, Lang, MaybeSession, csrf_refused, enforce
-from .rendering import render
-from .security import clear_session_cookie, safe_return_url, set_session_cookie
+from .leaving import end_session_and_redirect_to
+from .rendering import message_page
+from .security import safe_return_url, set_session_cookie
+from .texts import texts_for
 
-__all__ = ["router"]
+__all__ = ["CALLBACK_PATH", "LOGOUT_COMPLETE_PATH", "router"]
 
+CALLBACK_PATH = "/login/callback"
+LOGOUT_COMPLETE_PATH = "/logout/complete"
+
+log = structlog.get_logger(__name__)
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/login")
-async def login_page(
+async def login(
+    context: Context,
+    return_url: Annotated[str | None, Query(alias="returnUrl", max_length=2048)] = None,
+) -> Response:
+    """Off to the provider; the browser keeps the state, nonce and PKCE verifier in a signed cookie."""
+    url, challenge = await context.login.begin(safe_return_url(return_url))
+    response = RedirectResponse(url, status_code=303)
+    context.cookies.set_login(response, challenge)
+    return response
+
+
+@router.get(CALLBACK_PATH)
+async def login_callback(
     request: Request,
     context: Context,
     lang: Lang,
     session: MaybeSession,
-    return_url: Annotated[str | None, Query(alias="returnUrl", max_length=2048)] = None,
+    code: Annotated[str | None, Query(max_length=4096)] = None,
+    state: Annotated[str | None, Query(max_length=512)] = None,
+    error: Annotated[str | None, Query(max_length=256)] = None,
 ) -> Response:
-    if not context.identity.enabled:
-        raise Problem(404, "Not Found", "The login provider is disabled")
-    pre_login = session if session is not None and not session.authenticated else None
-    if pre_login is None:
-        pre_login = await context.sessions.create(pid=None)
-    people = await context.identity.choices()
-    response = render(
-        request, "login.html", lang, pre_login, people=people, return_url=safe_return_url(return_url)
-    )
-    set_session_cookie(response, pre_login, context)
-    return response
-
-
-@router.post("/login")
-async def login(
-    request: Request,
-    context: Context,
-    session: MaybeSession,
-    pid: Annotated[str, Form(max_length=11, min_length=11)],
-    csrf_token: Annotated[str, Form(max_length=128)],
-    return_url: Annotated[str | None, Form(alias="returnUrl", max_length=2048)] = None,
-) -> Response:
-    if not context.identity.enabled:
-        raise Problem(404, "Not Found", "The login provider is disabled")
     await enforce(context, context.login_limit, request.client.host if request.client else "unknown")
-    if session is None or not session.csrf_matches(csrf_token):
-        raise csrf_refused()
-    if await context.identity.authenticate(pid) is None:
-        raise Problem(400, "Unknown person", "No such person in the directory")
-    # A new session id at login: a cookie planted before login never becomes authenticated.
-    await context.sessions.delete(session.id)
-    fresh = await context.sessions.create(pid=pid)
-    response = RedirectResponse(safe_return_url(return_url), status_code=303)
+    challenge = context.cookies.read_login(request)
+    try:
+        if error or not code or not state:
+            raise Refused(NO_CODE)
+        fresh = await context.login.complete(code, state, challenge)
+    except Refused as refused:
+        log.info(
+            "login.refused", code=refused.refusal.code, detail=refused.refusal.detail, provider_error=error
+        )
+        t = texts_for(lang)
+        page: Response = message_page(
+            request,
+            lang,
+            None,
+            heading=t["login_failed"],
+            message=t["login_failed_detail"],
+            kind="login-refused",
+            status=403,
+        )
+        context.cookies.clear(page, LOGIN_COOKIE)
+        return page
+    assert challenge is not None
+    if session is not None:
+        await context.sessions.delete(session.id)
+    response = RedirectResponse(challenge.return_url, status_code=303)
+    context.cookies.clear(response, LOGIN_COOKIE)
     set_session_cookie(response, fresh, context)
     return response
 
@@ -70,8 +87,16 @@ async def logout(
 ) -> Response:
     if session is not None and not session.csrf_matches(csrf_token):
         raise csrf_refused()
-    if session is not None:
-        await context.sessions.delete(session.id)
-    response = RedirectResponse(LOGGED_OUT_PATH, status_code=303)
-    clear_session_cookie(response, context)
+    return await end_session_and_redirect_to(context, session, LOGGED_OUT_PATH)
+
+
+@router.get(LOGOUT_COMPLETE_PATH)
+async def logout_complete(
+    request: Request, context: Context, state: Annotated[str | None, Query(max_length=512)] = None
+) -> Response:
+    """Back from the provider's logout: on to where the portal meant to send the browser."""
+    pending = context.cookies.read_logout(request)
+    verified = pending is not None and state is not None and secrets.compare_digest(pending[0], state)
+    response = RedirectResponse(pending[1] if pending and verified else LOGGED_OUT_PATH, status_code=303)
+    context.cookies.clear(response, LOGOUT_COOKIE)
     return response

@@ -7,9 +7,10 @@ LANGUAGES = ("nb", "en")
 TEXTS: dict[str, dict[str, str]] = {
     "nb": {
         "title": "Systemtilgang",
-        "login_title": "Logg inn (utviklingsmodus)",
-        "login_intro": "Velg personen du vil logge inn som.",
-        "login_button": "Logg inn som",
+        "login_failed": "Innloggingen mislyktes",
+        "login_failed_detail": (
+            "Vi kunne ikke bekrefte hvem du er. Du er ikke logget inn. Prøv å logge inn på nytt."
+        ),
         "request_heading": "Godkjenn systemtilgang",
         "agent_heading": "Godkjenn systemtilgang for klienter",
         "request_intro": "{vendor} ønsker tilgang til {party} gjennom systemet {system}.",
@@ -77,9 +78,10 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "en": {
         "title": "System access",
-        "login_title": "Log in (development mode)",
-        "login_intro": "Choose the person to log in as.",
-        "login_button": "Log in as",
+        "login_failed": "Login failed",
+        "login_failed_detail": (
+            "We could not confirm who you are. You are not logged in. Please log in again."
+        ),
         "request_heading": "Approve system access",
         "agent_heading": "Approve system access for clients",
         "request_intro": "{vendor} asks for access to {party} through the system {system}.",

@@ -20,6 +20,7 @@ from ..domain.decisions import Decide
 from ..domain.deletion import Deleted
 from ..domain.directory import Notification, Party
 from ..domain.expiry import TimedOut
+from ..domain.login import IdentityClaims, LoginChallenge
 from ..domain.models import DecisionResult, SystemAccess, SystemAccessRequest
 from ..domain.refusals import Refusal
 from ..domain.sessions import Session
@@ -144,7 +145,7 @@ class NotificationInbox(Protocol):
 
 
 class SessionRepository(Protocol):
-    async def create(self, pid: str | None) -> Session: ...
+    async def create(self, pid: str, id_token: str | None = None) -> Session: ...
 
     async def get(self, session_id: str | None) -> Session | None: ...
 
@@ -152,16 +153,18 @@ class SessionRepository(Protocol):
 
 
 class IdentityProvider(Protocol):
-    """Who is logging in. The development provider lets you pick a person from the directory."""
+    """Who is logging in: an OpenID Connect provider (ID-porten, or the local stand-in)."""
 
-    enabled: bool
-
-    async def choices(self) -> list[Person]:
-        """People the login page may offer (empty for providers that redirect elsewhere)."""
+    async def authorization_url(self, challenge: LoginChallenge, redirect_uri: str) -> str:
+        """Where to send the browser to log in."""
         ...
 
-    async def authenticate(self, pid: str) -> Person | None:
-        """The person behind a completed login, or None if it cannot be trusted."""
+    async def redeem(self, code: str, challenge: LoginChallenge, redirect_uri: str) -> IdentityClaims:
+        """Exchange the code for a verified ID token; raise Refused when that fails."""
+        ...
+
+    async def logout_url(self, id_token: str | None, post_logout_redirect_uri: str, state: str) -> str | None:
+        """Where to send the browser to end the provider's session; None if it has no such endpoint."""
         ...
 
 

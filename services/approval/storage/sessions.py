@@ -7,6 +7,7 @@ not by the browser. Logout deletes the key: the old cookie is then worthless.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import secrets
 import time
@@ -30,7 +31,7 @@ class RedisSessions:
         digest = hashlib.sha256(session_id.encode()).hexdigest()
         return f"{self.prefix}:session:{digest}"
 
-    async def create(self, pid: str | None) -> Session:
+    async def create(self, pid: str, id_token: str | None = None) -> Session:
         now = time.time()
         session = Session(
             id=secrets.token_urlsafe(32),
@@ -38,14 +39,16 @@ class RedisSessions:
             csrf_token=secrets.token_urlsafe(32),
             created=now,
             last_seen=now,
+            id_token=id_token,
         )
         key = self._key(session.id)
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.hset(
                 key,
                 mapping={
-                    "pid": pid or "",
+                    "pid": pid,
                     "csrf": session.csrf_token,
+                    "id_token": id_token or "",
                     "created": str(now),
                     "last_seen": str(now),
                 },
@@ -63,7 +66,12 @@ class RedisSessions:
             return None
         now = time.time()
         stored = Session(
-            session_id, data["pid"] or None, data["csrf"], float(data["created"]), float(data["last_seen"])
+            session_id,
+            data["pid"] or None,
+            data["csrf"],
+            float(data["created"]),
+            float(data["last_seen"]),
+            data.get("id_token") or None,
         )
         if stored.expired(now, self.lifetime):
             await self.redis.delete(key)
@@ -72,7 +80,7 @@ class RedisSessions:
             pipe.hset(key, "last_seen", str(now))
             pipe.expire(key, self.idle)
             await pipe.execute()
-        return Session(stored.id, stored.pid, stored.csrf_token, stored.created, now)
+        return dataclasses.replace(stored, last_seen=now)
 
     async def delete(self, session_id: str | None) -> None:
         if session_id:

@@ -13,13 +13,14 @@ from services.approval.domain.decisions import Applied, Decide
 from services.approval.domain.deletion import Deleted
 from services.approval.domain.directory import Notification, Party
 from services.approval.domain.expiry import TimedOut, reminder_due_at
+from services.approval.domain.login import IdentityClaims, LoginChallenge
 from services.approval.domain.models import (
     DecisionOutcome,
     DecisionResult,
     SystemAccess,
     SystemAccessRequest,
 )
-from services.approval.domain.refusals import Refusal, Unavailable
+from services.approval.domain.refusals import Refusal, RefusalReason, Refused, Unavailable
 from services.approval.domain.sessions import Session
 from shared import events as ev
 from shared.ratelimit import RateLimit, RateVerdict
@@ -259,9 +260,9 @@ class FakeSessions:
     def __init__(self) -> None:
         self.sessions: dict[str, Session] = {}
 
-    async def create(self, pid: str | None) -> Session:
+    async def create(self, pid: str, id_token: str | None = None) -> Session:
         now = time.time()
-        session = Session(secrets.token_urlsafe(8), pid, secrets.token_urlsafe(8), now, now)
+        session = Session(secrets.token_urlsafe(8), pid, secrets.token_urlsafe(8), now, now, id_token)
         self.sessions[session.id] = session
         return session
 
@@ -291,3 +292,39 @@ class BrokenDecisions:
 
     async def send(self, command: ev.DecideRequest) -> None:
         raise Unavailable("broker down")
+
+
+class FakeIdentityProvider:
+    """A provider that issues, for each code, the claims the test gave it (once per code)."""
+
+    AUTHORIZE = "https://idp.test/authorize"
+    END_SESSION = "https://idp.test/endsession"
+
+    def __init__(self) -> None:
+        self.codes: dict[str, dict[str, str | None]] = {}
+        self.started: list[LoginChallenge] = []
+
+    def issue(
+        self,
+        code: str,
+        *,
+        pid: str | None,
+        acr: str | None = "idporten-loa-substantial",
+        nonce: str | None = None,
+    ) -> None:
+        """``nonce`` None: the nonce of the latest login started (as a real provider would echo)."""
+        self.codes[code] = {"pid": pid, "acr": acr, "nonce": nonce}
+
+    async def authorization_url(self, challenge: LoginChallenge, redirect_uri: str) -> str:
+        self.started.append(challenge)
+        return f"{self.AUTHORIZE}?state={challenge.state}&redirect_uri={redirect_uri}"
+
+    async def redeem(self, code: str, challenge: LoginChallenge, redirect_uri: str) -> IdentityClaims:
+        claims = self.codes.pop(code, None)
+        if claims is None:
+            raise Refused(Refusal("LOGIN-REFUSED", "unknown or used code", RefusalReason.FORBIDDEN))
+        nonce = claims["nonce"] if claims["nonce"] is not None else challenge.nonce
+        return IdentityClaims(pid=claims["pid"], acr=claims["acr"], nonce=nonce, id_token=f"id-token-{code}")
+
+    async def logout_url(self, id_token: str | None, post_logout_redirect_uri: str, state: str) -> str | None:
+        return f"{self.END_SESSION}?state={state}&post_logout_redirect_uri={post_logout_redirect_uri}"

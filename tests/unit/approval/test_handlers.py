@@ -9,13 +9,14 @@ import pytest
 from fastapi import FastAPI
 
 from services.approval.domain.sessions import Session
+from services.approval.handlers.cookies import SignedCookies
 from services.approval.handlers.deps import COOKIE_NAME, PortalContext
 from services.approval.handlers.web import install_portal
-from services.approval.storage.identity import DevelopmentIdentityProvider
+from services.approval.services.login import Login
 from shared.problems import install_problem_handlers
 from shared.ratelimit import RateLimit
 from tests.unit.approval.conftest import EMPLOYEE, MANAGER, PARTY, InMemoryApproval
-from tests.unit.approval.fakes import BrokenDecisions, CountingLimiter, FakeSessions
+from tests.unit.approval.fakes import BrokenDecisions, CountingLimiter, FakeIdentityProvider, FakeSessions
 
 pytestmark = pytest.mark.unit
 BASE = "http://portal.test"
@@ -23,21 +24,31 @@ BFF = "/accessmanagement/api/v1/systemuser/request"
 
 
 class Portal:
-    def __init__(self, approval: InMemoryApproval, decisions_per_minute: int = 100) -> None:
+    def __init__(
+        self, approval: InMemoryApproval, decisions_per_minute: int = 100, logins_per_minute: int = 100
+    ) -> None:
         self.approval = approval
         self.sessions = FakeSessions()
         self.limiter = CountingLimiter()
+        self.identity = FakeIdentityProvider()
         context = PortalContext(
             portal=approval.portal,
             overview=approval.overview,
             clients=approval.clients,
             sessions=self.sessions,
             directory=approval.directory,
-            identity=DevelopmentIdentityProvider(approval.directory, enabled=True),  # type: ignore[arg-type]
+            login=Login(
+                self.identity,
+                self.sessions,
+                callback_url=f"{BASE}/login/callback",
+                post_logout_url=f"{BASE}/logout/complete",
+                minimum_acr="idporten-loa-substantial",
+            ),
+            cookies=SignedCookies("test-cookie-secret", secure=False),
             public_base_url=BASE,
             limiter=self.limiter,
             decision_limit=RateLimit("decisions", decisions_per_minute, timedelta(minutes=1)),
-            login_limit=RateLimit("logins", 3, timedelta(minutes=1)),
+            login_limit=RateLimit("logins", logins_per_minute, timedelta(minutes=1)),
         )
         self.app = FastAPI()
         install_problem_handlers(self.app)
@@ -97,14 +108,122 @@ async def test_decisions_over_the_limit_get_429_with_retry_after(approval: InMem
 
 
 async def test_login_attempts_are_limited_per_address(approval: InMemoryApproval) -> None:
-    portal = Portal(approval)
+    portal = Portal(approval, logins_per_minute=3)
     client, _ = await portal.client(None)
     async with client:
-        codes = [
-            (await client.post("/login", data={"pid": MANAGER, "csrf_token": "wrong"})).status_code
-            for _ in range(4)
-        ]
+        codes = [(await client.get("/login/callback?code=x&state=y")).status_code for _ in range(4)]
     assert codes == [403, 403, 403, 429]
+
+
+async def login_through(
+    portal: Portal,
+    client: httpx.AsyncClient,
+    code: str,
+    return_url: str = "/accessmanagement/ui/systemuser/overview",
+) -> httpx.Response:
+    start = await client.get("/login", params={"returnUrl": return_url})
+    assert start.status_code == 303
+    assert start.headers["location"].startswith(FakeIdentityProvider.AUTHORIZE)
+    state = portal.identity.started[-1].state
+    return await client.get("/login/callback", params={"code": code, "state": state})
+
+
+class TestLogin:
+    async def test_a_login_creates_a_fresh_session_and_returns_to_the_page(
+        self, approval: InMemoryApproval
+    ) -> None:
+        portal = Portal(approval)
+        client, _ = await portal.client(None)
+        portal.identity.issue("good", pid=MANAGER)
+        async with client:
+            client.cookies.set(COOKIE_NAME, "planted", domain="portal.test")
+            done = await login_through(portal, client, "good")
+            assert done.status_code == 303
+            assert done.headers["location"] == "/accessmanagement/ui/systemuser/overview"
+            assert client.cookies[COOKIE_NAME] != "planted"
+            me = await client.get("/accessmanagement/api/v1/me")
+        assert me.json()["pid"] == MANAGER
+        assert len(portal.sessions.sessions) == 1
+
+    async def test_the_login_page_itself_stores_nothing(self, approval: InMemoryApproval) -> None:
+        portal = Portal(approval)
+        client, _ = await portal.client(None)
+        async with client:
+            await client.get("/login")
+        assert portal.sessions.sessions == {}
+
+    @pytest.mark.parametrize(
+        ("claims", "why"),
+        [
+            ({"pid": MANAGER, "acr": "idporten-loa-low"}, "acr too low"),
+            ({"pid": MANAGER, "acr": None}, "no acr"),
+            ({"pid": None}, "no pid"),
+            ({"pid": "not-a-pid"}, "malformed pid"),
+            ({"pid": MANAGER, "nonce": "another-login"}, "wrong nonce"),
+        ],
+    )
+    async def test_an_unacceptable_id_token_creates_no_session(
+        self, approval: InMemoryApproval, claims: dict[str, str | None], why: str
+    ) -> None:
+        portal = Portal(approval)
+        client, _ = await portal.client(None)
+        portal.identity.issue("code", **claims)
+        async with client:
+            refused = await login_through(portal, client, "code")
+        assert refused.status_code == 403, why
+        assert "Innloggingen mislyktes" in refused.text
+        assert portal.sessions.sessions == {}
+
+    async def test_a_missing_or_replayed_state_creates_no_session(self, approval: InMemoryApproval) -> None:
+        portal = Portal(approval)
+        client, _ = await portal.client(None)
+        portal.identity.issue("first", pid=MANAGER)
+        portal.identity.issue("second", pid=MANAGER)
+        async with client:
+            no_cookie = await client.get("/login/callback", params={"code": "second", "state": "guessed"})
+            await client.get("/login")
+            wrong_state = await client.get("/login/callback", params={"code": "second", "state": "guessed"})
+            done = await login_through(portal, client, "first")
+            state = portal.identity.started[-1].state
+            replayed = await client.get("/login/callback", params={"code": "second", "state": state})
+        assert (no_cookie.status_code, wrong_state.status_code, done.status_code) == (403, 403, 303)
+        assert replayed.status_code == 403  # the login cookie was used up by the first callback
+        assert len(portal.sessions.sessions) == 1
+
+    async def test_a_code_the_provider_does_not_honour_creates_no_session(
+        self, approval: InMemoryApproval
+    ) -> None:
+        portal = Portal(approval)
+        client, _ = await portal.client(None)
+        async with client:
+            refused = await login_through(portal, client, "never-issued")
+        assert refused.status_code == 403
+        assert portal.sessions.sessions == {}
+
+    async def test_an_error_from_the_provider_is_a_clear_page(self, approval: InMemoryApproval) -> None:
+        portal = Portal(approval)
+        client, _ = await portal.client(None)
+        async with client:
+            await client.get("/login")
+            refused = await client.get("/login/callback?error=access_denied&lang=en")
+        assert refused.status_code == 403
+        assert "Login failed" in refused.text
+
+    async def test_logout_ends_both_sessions_and_continues_only_with_the_state_sent(
+        self, approval: InMemoryApproval
+    ) -> None:
+        portal = Portal(approval)
+        client, session = await portal.client(MANAGER)
+        assert session is not None
+        async with client:
+            out = await client.post("/logout", data={"csrf_token": session.csrf_token})
+            assert out.headers["location"].startswith(FakeIdentityProvider.END_SESSION)
+            state = httpx.URL(out.headers["location"]).params["state"]
+            forged = await client.get("/logout/complete", params={"state": "forged"})
+            back = await client.get("/logout/complete", params={"state": state})
+        assert await portal.sessions.get(session.id) is None
+        assert forged.headers["location"] == "/accessmanagement/ui/loggedout"
+        assert back.headers["location"] == "/accessmanagement/ui/loggedout"
 
 
 async def test_logout_is_no_link_another_site_can_use(approval: InMemoryApproval) -> None:
