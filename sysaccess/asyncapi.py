@@ -20,11 +20,10 @@ ASYNCAPI_DIR = PROJECT_ROOT / "docs" / "asyncapi"
 
 
 def _intake_broker() -> KafkaBroker:
-    from services.request_intake.app import build_runtime
+    from services.request_intake.factory import build
     from services.request_intake.settings import IntakeSettings
 
-    runtime, _ = build_runtime(IntakeSettings())
-    return runtime.broker
+    return build(IntakeSettings()).runtime.broker
 
 
 def _approval_broker() -> KafkaBroker:
