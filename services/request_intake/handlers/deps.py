@@ -69,22 +69,22 @@ def _context(request: Request) -> HandlerContext:
     return context
 
 
-Context = Annotated[HandlerContext, Depends(_context)]
+ContextDep = Annotated[HandlerContext, Depends(_context)]
 
 
-def _systems(context: Context) -> SystemRegister:
+def _systems(context: ContextDep) -> SystemRegister:
     return context.systems
 
 
-def _requests(context: Context) -> AccessRequests:
+def _requests(context: ContextDep) -> AccessRequests:
     return context.requests
 
 
-def _accesses(context: Context) -> SystemAccesses:
+def _accesses(context: ContextDep) -> SystemAccesses:
     return context.accesses
 
 
-def _urls(context: Context) -> PublicUrls:
+def _urls(context: ContextDep) -> PublicUrls:
     return context.urls
 
 
@@ -97,7 +97,7 @@ Urls = Annotated[PublicUrls, Depends(_urls)]
 def _vendor_holding(scope: str) -> Callable[[Request, HandlerContext], Vendor]:
     """A dependency: the vendor its bearer token proves, who must hold ``scope``."""
 
-    def vendor(request: Request, context: Context) -> Vendor:
+    def vendor(request: Request, context: ContextDep) -> Vendor:
         # Read from the headers, not declared as a Header parameter: the OpenAPI document
         # describes authentication by status codes, not by a header field.
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
