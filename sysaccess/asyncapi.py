@@ -24,11 +24,10 @@ os.environ.setdefault("SYSACCESS_ENV", "local")
 
 
 def _intake_broker() -> KafkaBroker:
-    from services.request_intake.app import build_runtime
+    from services.request_intake.factory import build
     from services.request_intake.settings import IntakeSettings
 
-    runtime, _ = build_runtime(IntakeSettings())
-    return runtime.broker
+    return build(IntakeSettings()).runtime.broker
 
 
 def _approval_broker() -> KafkaBroker:

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from services.request_intake.app import create_app as create_intake_app
+from services.request_intake.factory import create_app as create_intake_app
 from services.request_intake.settings import IntakeSettings
 from shared.devkeys import ensure_dev_keys, mint_token
 from sysaccess.cli import ALL_SCOPES

@@ -2,7 +2,7 @@
 
 from shared.serve import serve
 
-from .app import create_app
+from .factory import create_app
 from .settings import IntakeSettings
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from services.request_intake.schemas import StandardRequestBody
+from services.request_intake.handlers.schemas import StandardRequestBody
 from shared.redirects import is_valid_registered_url, redirect_allowed
 
 REGISTERED = "https://smartcloud.example/receipt"

@@ -6,8 +6,11 @@ from typing import Any
 
 import pytest
 
-from services.request_intake.rules import validate_party, validate_request, validate_system
-from services.request_intake.schemas import AgentRequestBody, StandardRequestBody, SystemBody
+from services.request_intake.domain.refusals import Refusal
+from services.request_intake.domain.request_specs import validate_party, validate_request
+from services.request_intake.domain.systems import validate_system
+from services.request_intake.handlers.problems import problem_for
+from services.request_intake.handlers.schemas import AgentRequestBody, StandardRequestBody, SystemBody
 from shared.events import SystemDescription
 from shared.problems import Problem
 from shared.world import World, load_world
@@ -59,9 +62,9 @@ def expect_problem(
     *,
     require_known_party: bool = False,
 ) -> Problem:
-    with pytest.raises(Problem) as caught:
+    with pytest.raises(Refusal) as caught:
         validate_request(body, system, world, require_known_party=require_known_party)
-    return caught.value
+    return problem_for(caught.value)
 
 
 def test_seeded_system_description(system: SystemDescription) -> None:
@@ -211,9 +214,10 @@ def test_validate_party(org_no: str, require_known: bool, ok: bool, world: World
     if ok:
         validate_party(org_no, world, require_known)
         return
-    with pytest.raises(Problem) as caught:
+    with pytest.raises(Refusal) as caught:
         validate_party(org_no, world, require_known)
-    assert (caught.value.status, caught.value.code) == (400, "AUTH-00000")
+    problem = problem_for(caught.value)
+    assert (problem.status, problem.code) == (400, "AUTH-00000")
 
 
 # --- redirect URL ---------------------------------------------------------------------------

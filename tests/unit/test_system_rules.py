@@ -7,8 +7,11 @@ from typing import Any
 
 import pytest
 
-from services.request_intake.rules import validate_system, vendor_org_from_id
-from services.request_intake.schemas import SystemBody
+from services.request_intake.domain.references import vendor_org_from_id
+from services.request_intake.domain.refusals import Refusal
+from services.request_intake.domain.systems import validate_system
+from services.request_intake.handlers.problems import problem_for
+from services.request_intake.handlers.schemas import SystemBody
 from shared.events import SystemDescription
 from shared.problems import Problem
 from shared.world import World, load_world
@@ -41,9 +44,9 @@ def right(resource_id: str) -> dict[str, Any]:
 def problem_of(
     body: SystemBody, world: World, caller: str = SMARTCLOUD, path_id: str | None = None
 ) -> Problem:
-    with pytest.raises(Problem) as caught:
+    with pytest.raises(Refusal) as caught:
         validate_system(body, caller, world, path_id)
-    return caught.value
+    return problem_for(caught.value)
 
 
 # --- happy path ---------------------------------------------------------------------------

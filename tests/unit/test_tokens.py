@@ -15,7 +15,7 @@ from typing import Any
 import jwt
 import pytest
 
-from services.request_intake.auth import (
+from services.request_intake.handlers.auth import (
     SCOPE_REGISTER_WRITE,
     SCOPE_REQUEST_READ,
     SCOPE_REQUEST_WRITE,

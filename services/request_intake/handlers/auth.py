@@ -8,11 +8,20 @@ from pathlib import Path
 from typing import Any
 
 import jwt
-from fastapi import Request
 
 from shared.problems import Problem
 
-from .rules import vendor_org_from_id
+from ..domain.references import vendor_org_from_id
+
+__all__ = [
+    "SCOPE_REGISTER_WRITE",
+    "SCOPE_REQUEST_READ",
+    "SCOPE_REQUEST_WRITE",
+    "JwksTokenVerifier",
+    "TokenVerifier",
+    "Vendor",
+    "unauthorized",
+]
 
 SCOPE_REGISTER_WRITE = "altinn:authentication/systemregister.write"
 SCOPE_REQUEST_WRITE = "altinn:authentication/systemuser.request.write"
@@ -27,7 +36,13 @@ class Vendor:
     scopes: frozenset[str]
 
 
+def unauthorized(detail: str) -> Problem:
+    return Problem(401, "Unauthorized", detail, code="AUTH-00023")
+
+
 class TokenVerifier:
+    """Checks a token's signature, issuer and lifetime against a JWKS; returns the vendor."""
+
     def __init__(self, jwks: dict[str, Any], issuers: list[str]) -> None:
         self._keys = {
             k.get("kid"): jwt.PyJWK.from_dict(k) for k in jwks.get("keys", []) if k.get("kty") == "RSA"
@@ -53,31 +68,30 @@ class TokenVerifier:
                 leeway=30,
             )
         except jwt.PyJWTError as exc:
-            raise _unauthorized(f"Invalid token: {exc}") from exc
+            raise unauthorized(f"Invalid token: {exc}") from exc
         consumer = claims.get("consumer")
         org_no = vendor_org_from_id(str(consumer.get("ID", ""))) if isinstance(consumer, dict) else None
         if org_no is None:
-            raise Problem(401, "Unauthorized", "The token has no valid consumer claim", code="AUTH-00023")
+            raise unauthorized("The token has no valid consumer claim")
         scopes = frozenset(str(claims.get("scope", "")).split())
         return Vendor(org_no=org_no, scopes=scopes)
 
 
-def _unauthorized(detail: str) -> Problem:
-    return Problem(401, "Unauthorized", detail, code="AUTH-00023")
+class JwksTokenVerifier:
+    """A TokenVerifier over a JWKS file that is read when the service starts, not when it is built.
 
+    Building the service (for its AsyncAPI or OpenAPI document, say) must not need the file.
+    """
 
-def require_scope(scope: str) -> Any:
-    """FastAPI dependency: the verified vendor, who must hold ``scope``."""
+    def __init__(self, jwks_file: Path, issuers: list[str]) -> None:
+        self._jwks_file = jwks_file
+        self._issuers = issuers
+        self._verifier: TokenVerifier | None = None
 
-    def dependency(request: Request) -> Vendor:
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            raise _unauthorized("A bearer token is required")
-        verifier: TokenVerifier = request.app.state.verifier
-        vendor = verifier.verify(token.strip())
-        if scope not in vendor.scopes:
-            raise Problem(403, "Forbidden", f"The token lacks the scope {scope}")
-        return vendor
+    def load(self) -> None:
+        self._verifier = TokenVerifier.from_file(self._jwks_file, self._issuers)
 
-    return dependency
+    def verify(self, token: str) -> Vendor:
+        if self._verifier is None:
+            raise RuntimeError("the token keys are loaded when the service starts")
+        return self._verifier.verify(token)

@@ -1,0 +1,49 @@
+"""Continuation tokens of the by-system request lists."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+
+from .refusals import Refusal, RefusalKind
+from .requests import AccessRequest
+
+__all__ = ["PageCursor", "RequestSlice"]
+
+
+@dataclass(frozen=True, slots=True)
+class PageCursor:
+    """Where a list continues: after the entry ``<created, epoch ms as 13 digits>:<request id>``.
+
+    The vendor holds it as an opaque token (URL-safe base64 of ``after``, unpadded), so its
+    text must stay stable across releases.
+    """
+
+    after: str
+
+    def to_token(self) -> str:
+        return base64.urlsafe_b64encode(self.after.encode()).decode().rstrip("=")
+
+    @classmethod
+    def from_token(cls, token: str) -> PageCursor:
+        try:
+            after = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+        except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+            raise _invalid_token() from exc
+        created, _, request_id = after.partition(":")
+        if not created.isdigit() or len(request_id) != 36:
+            raise _invalid_token()
+        return cls(after)
+
+
+def _invalid_token() -> Refusal:
+    return Refusal(RefusalKind.INVALID, "AUTH.VLD-TOKEN", "Invalid continuation token")
+
+
+@dataclass(frozen=True, slots=True)
+class RequestSlice:
+    """One page of a list: the requests, and where the next page starts (None on the last)."""
+
+    requests: tuple[AccessRequest, ...]
+    next: PageCursor | None

@@ -1,0 +1,102 @@
+"""The Altinn shapes a vendor names things with: rights, access package references, vendor ids.
+
+These are the vocabulary of the system register and of requests. They are frozen pydantic
+models because the vendor's JSON is parsed straight into them; their length limits are part
+of the contract.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from shared.orgno import is_valid_org_no
+from shared.world import RESOURCE_ATTRIBUTE
+
+from .refusals import Refusal, RefusalKind
+
+__all__ = [
+    "AccessPackageRef",
+    "IdText",
+    "LangText",
+    "ResourceAttribute",
+    "Right",
+    "ShortText",
+    "Text",
+    "UrlText",
+    "VendorRef",
+    "package_urns",
+    "right_ids",
+    "system_invalid",
+    "vendor_org_from_id",
+]
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=255)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+UrlText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2048)]
+IdText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)]
+"""An identifier: an organisation number, or an ISO 6523 party id."""
+LangText = dict[
+    Annotated[str, StringConstraints(max_length=8)],
+    Annotated[str, StringConstraints(max_length=1000)],
+]
+"""A text per language code (nb, nn, en)."""
+
+
+class VendorRef(BaseModel):
+    """The vendor as an ISO 6523 party id: ``0192:<organisation number>``."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="forbid")
+
+    authority: Text = "iso6523-actorid-upis"
+    ID: IdText
+
+
+class ResourceAttribute(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: ShortText
+    value: ShortText
+
+
+class Right(BaseModel):
+    """A right as Altinn writes it: attributes naming one resource, and an optional action."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    resource: Annotated[tuple[ResourceAttribute, ...], Field(min_length=1, max_length=10)]
+    action: Text | None = None
+
+
+class AccessPackageRef(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    urn: ShortText
+
+
+def system_invalid(number: int, detail: str) -> Refusal:
+    """Altinn's "Validation of the system failed" refusal, ``AUTH.VLD-<number>``."""
+    return Refusal(RefusalKind.INVALID, f"AUTH.VLD-{number:05d}", "Validation of the system failed", detail)
+
+
+def vendor_org_from_id(vendor_id: str) -> str | None:
+    """The organisation number in ``0192:<orgno>``, or None when it is not one."""
+    prefix, _, org_no = vendor_id.partition(":")
+    return org_no if prefix == "0192" and is_valid_org_no(org_no) else None
+
+
+def right_ids(rights: Iterable[Right]) -> tuple[str, ...]:
+    """The resource ids of rights that reference exactly one urn:altinn:resource."""
+    ids: list[str] = []
+    for right in rights:
+        values = [a.value for a in right.resource if a.id == RESOURCE_ATTRIBUTE]
+        if len(values) != 1 or len(right.resource) != 1:
+            raise system_invalid(9, "Each right must reference exactly one urn:altinn:resource")
+        ids.append(values[0])
+    return tuple(ids)
+
+
+def package_urns(packages: Iterable[AccessPackageRef]) -> tuple[str, ...]:
+    return tuple(p.urn for p in packages)

@@ -1,0 +1,134 @@
+"""The composition root of request_intake: settings in, a typed Context and the ASGI app out.
+
+``build`` creates every object the service runs on; nothing connects and no file is read
+until the app starts, so the AsyncAPI and OpenAPI documents can be built anywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from fastapi import FastAPI
+
+from shared.observability import configure_logging
+from shared.routing import declare_publishers, subscribe
+from shared.runtime import ServiceRuntime
+from shared.webapp import create_service_app
+from shared.world import load_world
+
+from .handlers import kafka
+from .handlers.api import router
+from .handlers.auth import JwksTokenVerifier
+from .handlers.deps import install_context
+from .handlers.problems import install_refusal_handler
+from .handlers.schemas import PublicUrls
+from .services.accesses import SystemAccesses
+from .services.ports import AccessReader, OutcomeStore, RequestStore, SystemStore
+from .services.projections import OutcomeProjection
+from .services.requests import AccessRequests
+from .services.system_register import SystemRegister
+from .settings import IntakeSettings
+from .storage.accesses import RedisAccessReader
+from .storage.keys import IntakeKeys
+from .storage.outcomes import RedisOutcomeStore
+from .storage.requests import RedisRequestStore
+from .storage.systems import RedisSystemStore
+
+__all__ = ["SERVICE_NAME", "Context", "build", "create_app"]
+
+SERVICE_NAME = "request-intake"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Context:
+    """Everything one intake process holds, built once from its settings."""
+
+    settings: IntakeSettings
+    runtime: ServiceRuntime
+    """Redis, the Kafka broker (with intake's subscriptions) and the outbox relay."""
+    system_store: SystemStore
+    request_store: RequestStore
+    outcome_store: OutcomeStore
+    access_reader: AccessReader
+    systems: SystemRegister
+    requests: AccessRequests
+    accesses: SystemAccesses
+    projections: OutcomeProjection
+    tokens: JwksTokenVerifier
+    urls: PublicUrls
+
+
+def build(settings: IntakeSettings) -> Context:
+    """Build the service; its Kafka subscriptions and publishers are on ``runtime.broker``."""
+    runtime = ServiceRuntime.build(
+        SERVICE_NAME,
+        settings.kafka_bootstrap,
+        settings.redis_url,
+        outbox_stream=IntakeKeys(settings.redis_prefix).outbox if settings.outbox_relay else None,
+    )
+    context = _context(settings, runtime)
+    subscribe(runtime.broker, settings.consumer_group, kafka.routes(context))
+    declare_publishers(runtime.broker, kafka.PUBLISHES)
+    return context
+
+
+def _context(settings: IntakeSettings, runtime: ServiceRuntime) -> Context:
+    keys = IntakeKeys(settings.redis_prefix)
+    world = load_world(settings.world_file)
+    system_store = RedisSystemStore(runtime.redis, keys)
+    request_store = RedisRequestStore(runtime.redis, keys)
+    outcome_store = RedisOutcomeStore(runtime.redis, keys)
+    access_reader = RedisAccessReader(runtime.redis, keys)
+    return Context(
+        settings=settings,
+        runtime=runtime,
+        system_store=system_store,
+        request_store=request_store,
+        outcome_store=outcome_store,
+        access_reader=access_reader,
+        systems=SystemRegister(
+            system_store,
+            world,
+            webhook_master_key=settings.webhook_master_key.get_secret_value(),
+            insecure_loopback_webhooks=settings.allow_loopback_http_webhooks,
+        ),
+        requests=AccessRequests(
+            request_store,
+            system_store,
+            world,
+            request_ttl=timedelta(days=settings.request_ttl_days),
+            page_size=settings.page_size,
+            require_known_party=settings.require_known_party,
+        ),
+        accesses=SystemAccesses(access_reader, system_store, world),
+        projections=OutcomeProjection(outcome_store),
+        tokens=JwksTokenVerifier(settings.jwks_file, settings.token_issuers),
+        urls=PublicUrls(
+            api_base_url=settings.public_base_url.rstrip("/"),
+            portal_base_url=settings.portal_base_url.rstrip("/"),
+        ),
+    )
+
+
+def create_app(settings: IntakeSettings | None = None) -> FastAPI:
+    """The vendor API as an ASGI app; starting it starts Kafka, Redis and the outbox relay."""
+    settings = settings or IntakeSettings()
+    configure_logging(SERVICE_NAME, settings.log_level, settings.json_logs)
+    context = build(settings)
+
+    async def start(_app: FastAPI) -> None:
+        context.tokens.load()
+        if settings.seed_systems:
+            await context.systems.seed()
+
+    app = create_service_app(
+        context.runtime,
+        title="sysaccess request_intake",
+        description="Altinn-compatible vendor API for system access requests",
+        on_startup=start,
+    )
+    install_context(app, context)
+    install_refusal_handler(app)
+    app.include_router(router)
+    return app

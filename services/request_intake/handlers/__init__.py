@@ -1,0 +1,1 @@
+"""Intake's entry points: the vendor HTTP API and the Kafka subscriptions."""

@@ -1,0 +1,116 @@
+"""FastAPI dependencies of the vendor API: the verified vendor, and the use cases of the Context."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Protocol, runtime_checkable
+
+from fastapi import Depends, FastAPI, Request
+
+from shared.problems import Problem
+
+from ..services.accesses import SystemAccesses
+from ..services.projections import OutcomeProjection
+from ..services.requests import AccessRequests
+from ..services.system_register import SystemRegister
+from .auth import SCOPE_REGISTER_WRITE, SCOPE_REQUEST_READ, SCOPE_REQUEST_WRITE, Vendor, unauthorized
+from .schemas import PublicUrls
+
+__all__ = [
+    "Accesses",
+    "HandlerContext",
+    "RegisterWriter",
+    "RequestReader",
+    "RequestWriter",
+    "Requests",
+    "Systems",
+    "TokenVerifying",
+    "Urls",
+    "install_context",
+]
+
+
+class TokenVerifying(Protocol):
+    def verify(self, token: str) -> Vendor: ...
+
+
+@runtime_checkable
+class HandlerContext(Protocol):
+    """What the handlers take from the service's Context; ``factory.Context`` provides it."""
+
+    @property
+    def systems(self) -> SystemRegister: ...
+
+    @property
+    def requests(self) -> AccessRequests: ...
+
+    @property
+    def accesses(self) -> SystemAccesses: ...
+
+    @property
+    def projections(self) -> OutcomeProjection: ...
+
+    @property
+    def tokens(self) -> TokenVerifying: ...
+
+    @property
+    def urls(self) -> PublicUrls: ...
+
+
+def install_context(app: FastAPI, context: HandlerContext) -> None:
+    """Make ``context`` what this app's requests are served from."""
+    app.state.handler_context = context
+
+
+def _context(request: Request) -> HandlerContext:
+    context = request.app.state.handler_context
+    if not isinstance(context, HandlerContext):
+        raise TypeError("install_context was not called for this app")
+    return context
+
+
+ContextDep = Annotated[HandlerContext, Depends(_context)]
+
+
+def _systems(context: ContextDep) -> SystemRegister:
+    return context.systems
+
+
+def _requests(context: ContextDep) -> AccessRequests:
+    return context.requests
+
+
+def _accesses(context: ContextDep) -> SystemAccesses:
+    return context.accesses
+
+
+def _urls(context: ContextDep) -> PublicUrls:
+    return context.urls
+
+
+Systems = Annotated[SystemRegister, Depends(_systems)]
+Requests = Annotated[AccessRequests, Depends(_requests)]
+Accesses = Annotated[SystemAccesses, Depends(_accesses)]
+Urls = Annotated[PublicUrls, Depends(_urls)]
+
+
+def _vendor_holding(scope: str) -> Callable[[Request, HandlerContext], Vendor]:
+    """A dependency: the vendor its bearer token proves, who must hold ``scope``."""
+
+    def vendor(request: Request, context: ContextDep) -> Vendor:
+        # Read from the headers, not declared as a Header parameter: the OpenAPI document
+        # describes authentication by status codes, not by a header field.
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise unauthorized("A bearer token is required")
+        found = context.tokens.verify(token.strip())
+        if scope not in found.scopes:
+            raise Problem(403, "Forbidden", f"The token lacks the scope {scope}")
+        return found
+
+    return vendor
+
+
+RegisterWriter = Annotated[Vendor, Depends(_vendor_holding(SCOPE_REGISTER_WRITE))]
+RequestWriter = Annotated[Vendor, Depends(_vendor_holding(SCOPE_REQUEST_WRITE))]
+RequestReader = Annotated[Vendor, Depends(_vendor_holding(SCOPE_REQUEST_READ))]

@@ -1,0 +1,47 @@
+"""Use cases of system accesses: a vendor looks up the access a party granted, and its clients."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shared.world import World
+
+from ..domain.accesses import Client, SystemAccess, access_not_found, vendors_access
+from ..domain.requests import NaturalKey
+from ..domain.systems import owned_system
+from .ports import AccessReader, SystemStore
+
+__all__ = ["FoundAccess", "SystemAccesses"]
+
+
+@dataclass(frozen=True, slots=True)
+class FoundAccess:
+    """An access, with the vendor's name as the seed file knows it (else its organisation number)."""
+
+    access: SystemAccess
+    supplier_name: str
+
+
+class SystemAccesses:
+    """The accesses parties granted to a vendor's systems (Altinn's "system users")."""
+
+    def __init__(self, accesses: AccessReader, systems: SystemStore, world: World) -> None:
+        self._accesses = accesses
+        self._systems = systems
+        self._world = world
+
+    async def find(self, key: NaturalKey, vendor_org: str) -> FoundAccess:
+        system = owned_system(await self._systems.get(key.system_id), key.system_id, vendor_org)
+        access = await self._accesses.find_access(key)
+        if access is None:
+            raise access_not_found()
+        vendor = self._world.organisation(vendor_org)
+        return FoundAccess(access, vendor.name if vendor else system.vendor_org_no)
+
+    async def clients(self, access_id: str, vendor_org: str) -> list[Client]:
+        access = vendors_access(await self._accesses.get_access(access_id), vendor_org)
+        return [self._client(org_no) for org_no in await self._accesses.clients_of(access.id)]
+
+    def _client(self, org_no: str) -> Client:
+        organisation = self._world.organisation(org_no)
+        return Client(org_no, organisation.name if organisation else None)

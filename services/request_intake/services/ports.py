@@ -1,0 +1,112 @@
+"""What the use cases need from the outside world, as Protocols.
+
+The Redis adapters in ``storage/`` implement these; unit tests use in-memory fakes. Every
+method that writes state and an event writes both in one atomic step, and every method
+that applies an event from Kafka applies it once per event id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Protocol
+from uuid import UUID
+
+from shared import events as ev
+
+from ..domain.accesses import SystemAccess
+from ..domain.applied import Applied
+from ..domain.duplicates import CreationDecision
+from ..domain.paging import PageCursor, RequestSlice
+from ..domain.requests import AccessRequest, NaturalKey, RequestTransition
+from ..domain.systems import RegisteredSystem
+
+__all__ = ["AccessReader", "Clock", "OutcomeStore", "RequestStore", "SystemStore", "utc_now"]
+
+Clock = Callable[[], datetime]
+"""The current time (UTC); tests pass a fixed one."""
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class SystemStore(Protocol):
+    """The system register."""
+
+    async def get(self, system_id: str) -> RegisteredSystem | None: ...
+
+    async def list_for_vendor(self, vendor_org_no: str) -> list[RegisteredSystem]:
+        """All of a vendor's systems, deleted ones included, by id."""
+        ...
+
+    async def add(self, applied: Applied[RegisteredSystem, ev.SystemRegistered]) -> bool:
+        """Store a new system with its event; False, and nothing written, when the id is taken."""
+        ...
+
+    async def save(self, applied: Applied[RegisteredSystem, ev.SystemUpdated | ev.SystemDeleted]) -> None:
+        """Overwrite a system, with its event."""
+        ...
+
+
+class RequestStore(Protocol):
+    """Access requests, indexed by id, by natural key and by system."""
+
+    async def create(self, applied: Applied[AccessRequest, ev.SystemAccessRequested]) -> CreationDecision:
+        """Decide the new request against its natural key (``domain.duplicates.decide_creation``)
+        and, when the decision is CreateNew, store it with its event: one atomic step."""
+        ...
+
+    async def get(self, request_id: str) -> AccessRequest | None: ...
+
+    async def find(self, key: NaturalKey) -> AccessRequest | None:
+        """The latest request opened under a natural key (a withdrawal frees the key)."""
+        ...
+
+    async def page(
+        self, request_type: ev.RequestType, system_id: str, after: PageCursor | None, size: int
+    ) -> RequestSlice:
+        """A system's requests of one type in creation order, withdrawn ones left out."""
+        ...
+
+    async def withdraw(self, applied: Applied[AccessRequest, ev.RequestWithdrawn]) -> None:
+        """Mark the stored request withdrawn and free its natural key, with the event; nothing
+        when it is gone or already withdrawn (a concurrent withdrawal won)."""
+        ...
+
+
+class OutcomeStore(Protocol):
+    """Applies the approval service's outcome events, once per event id."""
+
+    async def update_request(
+        self,
+        event_id: UUID,
+        request_id: str,
+        transition: RequestTransition,
+        access: SystemAccess | None = None,
+    ) -> bool:
+        """Apply ``transition`` to the stored request (and store ``access`` with it); nothing
+        when the request is unknown here. False when the event was applied before."""
+        ...
+
+    async def delete_access(self, event_id: UUID, access_id: str, key: NaturalKey) -> bool:
+        """Mark the access deleted, free its natural key and forget its clients."""
+        ...
+
+    async def add_client(self, event_id: UUID, access_id: str, client_org_no: str) -> bool: ...
+
+    async def remove_client(self, event_id: UUID, access_id: str, client_org_no: str) -> bool: ...
+
+
+class AccessReader(Protocol):
+    """Reads of the system accesses intake keeps."""
+
+    async def get_access(self, access_id: str) -> SystemAccess | None: ...
+
+    async def find_access(self, key: NaturalKey) -> SystemAccess | None:
+        """The live access under a natural key."""
+        ...
+
+    async def clients_of(self, access_id: str) -> list[str]:
+        """Organisation numbers of the access's clients, sorted."""
+        ...

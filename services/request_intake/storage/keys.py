@@ -1,0 +1,60 @@
+"""Intake's Redis keys, in one place."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from shared.events import RequestType
+
+from ..domain.requests import NaturalKey
+
+__all__ = ["IntakeKeys", "natural_key_hash"]
+
+
+def natural_key_hash(key: NaturalKey) -> str:
+    """A fixed-length key part for (system, party, external ref), whatever characters they hold."""
+    raw = json.dumps([key.system_id, key.party_org_no, key.external_ref], ensure_ascii=False)
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeKeys:
+    """Names of intake's keys under ``prefix``."""
+
+    prefix: str
+
+    @property
+    def outbox(self) -> str:
+        """The stream the outbox relay publishes to Kafka."""
+        return f"{self.prefix}:outbox"
+
+    def system(self, system_id: str) -> str:
+        return f"{self.prefix}:system:{system_id}"
+
+    def vendor_systems(self, org_no: str) -> str:
+        """Set of a vendor's system ids."""
+        return f"{self.prefix}:systems:vendor:{org_no}"
+
+    def request(self, request_id: str) -> str:
+        return f"{self.prefix}:request:{request_id}"
+
+    def latest_request(self, key: NaturalKey) -> str:
+        """The id of the latest request opened under a natural key (deleted when it is withdrawn)."""
+        return f"{self.prefix}:reqkey:{natural_key_hash(key)}"
+
+    def by_system(self, request_type: RequestType, system_id: str) -> str:
+        """Sorted set of ``<created ms, 13 digits>:<request id>``, all scores 0: lexical = creation order."""
+        return f"{self.prefix}:bysystem:{request_type.value}:{system_id}"
+
+    def access(self, access_id: str) -> str:
+        return f"{self.prefix}:access:{access_id}"
+
+    def live_access(self, key: NaturalKey) -> str:
+        """The id of the live access under a natural key (deleted when the access is)."""
+        return f"{self.prefix}:accesskey:{natural_key_hash(key)}"
+
+    def clients(self, access_id: str) -> str:
+        """Set of the client organisation numbers of an agent access."""
+        return f"{self.prefix}:clients:{access_id}"
