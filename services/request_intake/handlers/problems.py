@@ -15,8 +15,9 @@ _STATUS = {RefusalKind.INVALID: 400, RefusalKind.FORBIDDEN: 403, RefusalKind.NOT
 
 
 def problem_for(refusal: Refusal) -> Problem:
-    extensions = {k: v if isinstance(v, str) else list(v) for k, v in refusal.details.items()}
-    return Problem(_STATUS[refusal.kind], refusal.title, refusal.detail, code=refusal.code, **extensions)
+    problem = Problem(_STATUS[refusal.kind], refusal.title, refusal.detail, code=refusal.code)
+    problem.extensions.update({k: v if isinstance(v, str) else list(v) for k, v in refusal.details.items()})
+    return problem
 
 
 def install_refusal_handler(app: FastAPI) -> None:
