@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock | sha1s
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade pip
-	@$(BIN)/python -m pip install -q --disable-pip-version-check -c requirements.lock -e '.[dev]'
+	@$(BIN)/python -m pip install -q --disable-pip-version-check -c requirements.lock -e '.[dev,tools]'
 	@rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 bootstrap: $(STAMP)

@@ -13,7 +13,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
 
 from shared.bodylimit import BodyLimit
 from shared.health import check_readiness
@@ -21,7 +22,7 @@ from shared.observability import install_metrics_route
 from shared.problems import install_problem_handlers
 from shared.runtime import ServiceRuntime
 
-__all__ = ["Exposure", "create_service_app"]
+__all__ = ["Exposure", "create_ops_app", "create_service_app"]
 
 Startup = Callable[[FastAPI], Awaitable[None]]
 
@@ -97,3 +98,34 @@ def create_service_app(
         return await readiness(request, "ok", "down")
 
     return app
+
+
+def create_ops_app(public: FastAPI) -> FastAPI:
+    """The operators' port: metrics, readiness with details, liveness and the API's documents.
+
+    Served beside the public app in the same process (see ``shared.serve``); it starts nothing
+    itself, the public app's lifespan runs the service.
+    """
+    runtime: ServiceRuntime = public.state.runtime
+    ops = FastAPI(title=f"{public.title} (operations)", docs_url=None, openapi_url=None, redoc_url=None)
+    install_metrics_route(ops)
+
+    @ops.get("/livez")
+    async def livez() -> dict[str, str]:
+        return {"status": "up"}
+
+    @ops.get("/readyz")
+    async def readyz() -> JSONResponse:
+        readiness = await check_readiness(runtime.name, runtime.redis, runtime.broker)
+        body = {"status": "ready" if readiness.ready else "not-ready", **readiness.details()}
+        return JSONResponse(body, status_code=200 if readiness.ready else 503)
+
+    @ops.get("/openapi.json", include_in_schema=False)
+    async def openapi() -> JSONResponse:
+        return JSONResponse(public.openapi())
+
+    @ops.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title=public.title)
+
+    return ops

@@ -29,6 +29,7 @@ from shared.kafka import PRODUCER_CONFIG, ensure_topics
 from shared.topics import Topic
 from sysaccess.flows import FlowDriver
 from sysaccess.infra import PROJECT_ROOT
+from sysaccess.kafka_logins import admin_login, admin_options
 from sysaccess.stack import LocalStack
 
 OUTCOME_TOPICS = (topics.ACCESS_CREATED.name, topics.REQUEST_REJECTED.name, topics.REQUEST_ESCALATED.name)
@@ -70,6 +71,7 @@ class OutcomeWatcher:
             auto_offset_reset="latest",
             group_id=f"bench-{uuid.uuid4().hex[:8]}",
             enable_auto_commit=False,
+            **admin_options(bootstrap),
         )
         self.id_field = id_field
         self.task: asyncio.Task[None] | None = None
@@ -197,15 +199,18 @@ async def _raw_step(bootstrap: str, rate: float, duration: float, progress: Prog
     await ensure_topics(
         bootstrap,
         [Topic(first, RequestWithdrawn, "request_id"), Topic(second, RequestWithdrawn, "request_id")],
+        credentials=admin_login(bootstrap),
     )
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, **PRODUCER_CONFIG)
-    relay_producer = AIOKafkaProducer(bootstrap_servers=bootstrap, **PRODUCER_CONFIG)
+    login = admin_options(bootstrap)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, **PRODUCER_CONFIG, **login)
+    relay_producer = AIOKafkaProducer(bootstrap_servers=bootstrap, **PRODUCER_CONFIG, **login)
     relay = AIOKafkaConsumer(
         first,
         bootstrap_servers=bootstrap,
         group_id=f"raw-{suffix}",
         enable_auto_commit=False,
         auto_offset_reset="earliest",
+        **login,
     )
     watcher = OutcomeWatcher(bootstrap, (second,))
     for client in (producer, relay_producer, relay):

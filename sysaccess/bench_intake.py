@@ -10,6 +10,7 @@ import asyncio
 import json
 import os
 import platform
+import shutil
 import statistics
 import time
 import uuid
@@ -23,13 +24,15 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from shared.devkeys import ensure_dev_keys, mint_token
 from shared.events import EXAMPLES
 from shared.kafka import create_producer, ensure_topics
 from shared.topics import ACCESS_REQUESTED
-from sysaccess import infra
+from sysaccess import infra, oidc
+from sysaccess.credentials import service_env
+from sysaccess.kafka_logins import admin_options
 from sysaccess.processes import ServiceProcess
 from sysaccess.profiles import Profile
+from sysaccess.vendor_tokens import VendorTokens
 
 SCOPES = [
     "altinn:authentication/systemuser.request.write",
@@ -67,6 +70,7 @@ class _Watcher:
             auto_offset_reset="latest",
             group_id=f"bench-{uuid.uuid4().hex[:8]}",
             enable_auto_commit=False,
+            **admin_options(bootstrap),
         )
         self._id_field = id_field
         self._task: asyncio.Task[None] | None = None
@@ -207,10 +211,15 @@ def run_intake_benchmark(
         kafka_port=infra.free_port(),
         kafka_controller_port=infra.free_port(),
         redis_port=infra.free_port(),
+        oidc_port=infra.free_port(),
+        secure=True,
     )
+    # A broker's storage is formatted for one security mode: start from empty folders.
+    shutil.rmtree(layout.kafka_dir, ignore_errors=True)
+    shutil.rmtree(layout.redis_dir, ignore_errors=True)
     infra.start_all(layout)
-    private_key, jwks = ensure_dev_keys(profile.dev_keys)
-    token = mint_token(private_key.read_bytes(), org_no="314000110", scopes=SCOPES)
+    # One provider token for the run (it lives 120 s; a run of the default size takes seconds).
+    token = VendorTokens(layout.oidc_url).get(scopes=SCOPES)
     port = infra.free_port()
     prefix = f"bench-{uuid.uuid4().hex[:8]}"
     env = {
@@ -219,7 +228,9 @@ def run_intake_benchmark(
         "INTAKE_REDIS_URL": layout.redis_url,
         "INTAKE_REDIS_PREFIX": prefix,
         "INTAKE_CONSUMER_GROUP": prefix,
-        "INTAKE_JWKS_FILE": str(jwks),
+        "INTAKE_TOKEN_ISSUER": layout.oidc_issuer(oidc.MASKINPORTEN),
+        "SYSACCESS_ENV": "local",
+        **service_env(layout.data_dir),
         "INTAKE_SEED_SYSTEMS": "true",
         "INTAKE_LOG_LEVEL": "WARNING",
     }

@@ -29,6 +29,7 @@ from shared import topics
 from sysaccess import infra
 from sysaccess.flows import FlowDriver, FlowResult
 from sysaccess.infra import PROJECT_ROOT
+from sysaccess.kafka_logins import admin_options
 from sysaccess.stack import LocalStack
 from sysaccess.topic_reader import read_topic
 from sysaccess.webhook_receiver import Receiver, webhook_receiver
@@ -143,7 +144,10 @@ class Fault:
 
     async def _poison(self, progress: Callable[[], float]) -> None:
         producer = AIOKafkaProducer(
-            bootstrap_servers=self.stack.layout.kafka_bootstrap, acks="all", max_request_size=2_000_000
+            bootstrap_servers=self.stack.layout.kafka_bootstrap,
+            acks="all",
+            max_request_size=2_000_000,
+            **admin_options(self.stack.layout.kafka_bootstrap),
         )
         await producer.start()
         try:

@@ -7,27 +7,25 @@ import time
 from pathlib import Path
 from typing import Annotated
 
+import httpx
 import typer
 from rich.console import Console
 
-from shared.devkeys import ensure_dev_keys, mint_token
 from shared.orgno import is_valid_org_no
-from sysaccess import infra
+from sysaccess import infra, oidc
 from sysaccess.processes import service_processes, smtp_catcher
 from sysaccess.profiles import DEV, TEST, Profile
+from sysaccess.vendor_tokens import ALL_SCOPES
 
 app = typer.Typer(help="Local runner and tools for sysaccess", no_args_is_help=True)
 infra_app = typer.Typer(help="Start and stop the local Kafka and Redis", no_args_is_help=True)
 bench_app = typer.Typer(help="Benchmarks (commands that print figures)", no_args_is_help=True)
 app.add_typer(infra_app, name="infra")
 app.add_typer(bench_app, name="bench")
+compose_app = typer.Typer(help="What docker-compose needs: secrets and generated files", no_args_is_help=True)
+app.add_typer(compose_app, name="compose")
 console = Console()
 
-ALL_SCOPES = [
-    "altinn:authentication/systemregister.write",
-    "altinn:authentication/systemuser.request.write",
-    "altinn:authentication/systemuser.request.read",
-]
 PROFILES = {"dev": DEV, "test": TEST}
 
 
@@ -47,15 +45,22 @@ def token(
     scope: Annotated[
         list[str] | None, typer.Option("--scope", help="Scope (repeatable); default: all")
     ] = None,
-    keys_dir: Annotated[Path, typer.Option(help="Folder of the development signing key")] = DEV.dev_keys,
-    lifetime: Annotated[int, typer.Option(help="Token lifetime in seconds")] = 3600,
+    provider: Annotated[
+        str, typer.Option(help="Base URL of the identity provider (its maskinporten issuer is used)")
+    ] = DEV.infra.oidc_url,
+    method: Annotated[
+        str, typer.Option(help="client_secret, client_assertion (private_key_jwt) or jwt_bearer")
+    ] = "client_assertion",
 ) -> None:
-    """Mint a Maskinporten-shaped development token for a vendor."""
+    """Get a vendor token from the identity provider's Maskinporten issuer (client credentials)."""
     if not is_valid_org_no(org):
         raise typer.BadParameter("--org must be a 9-digit organisation number with a valid check digit")
     scopes = [_expand_scope(s) for item in (scope or ALL_SCOPES) for s in item.split()]
-    private_key, _ = ensure_dev_keys(keys_dir)
-    typer.echo(mint_token(private_key.read_bytes(), org_no=org, scopes=scopes, lifetime_seconds=lifetime))
+    try:
+        typer.echo(oidc.vendor_token(provider, org, scopes, method=method))
+    except (oidc.ProviderError, httpx.HTTPError) as exc:
+        console.print(f"[red]error:[/red] no token from {provider}: {exc}")
+        raise typer.Exit(1) from exc
 
 
 @infra_app.command("start")
@@ -85,7 +90,6 @@ def run(profile: Annotated[str, typer.Option(help="dev or test")] = "dev") -> No
     except infra.InfraError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from exc
-    private_key, _ = ensure_dev_keys(chosen.dev_keys)
     processes = [
         smtp_catcher(chosen.smtp_port, chosen.mail_dir, chosen.var / "logs"),
         *service_processes(chosen.service_env(), chosen.var / "logs"),
@@ -103,20 +107,22 @@ def run(profile: Annotated[str, typer.Option(help="dev or test")] = "dev") -> No
             proc.start()
         for proc in processes:
             proc.wait_healthy()
-        vendor_token = mint_token(
-            private_key.read_bytes(),
-            org_no="314000110",
-            scopes=ALL_SCOPES,
-            lifetime_seconds=12 * 3600,
-        )
+        vendor_token = oidc.vendor_token(chosen.infra.oidc_url, "314000110", ALL_SCOPES)
         console.print("[bold green]sysaccess is running[/bold green]")
         console.print(f"  request_intake  {processes[1].url}  (vendor API, /docs)")
-        console.print(f"  approval        {processes[2].url}/login  (portal)")
+        console.print(f"  approval        {processes[2].url}/login  (portal; you log in at the provider)")
         console.print(f"  notifier        {processes[3].url}  (health, metrics, inbox API)")
         console.print(f"  SMTP catcher    127.0.0.1:{chosen.smtp_port}  (mail in {chosen.mail_dir})")
         console.print(f"  Kafka {chosen.infra.kafka_bootstrap}   Redis {chosen.infra.redis_url}")
+        console.print(
+            f"  OpenID Connect  {chosen.infra.oidc_url}  (idporten: type a person's pid on its login form;"
+            " maskinporten: vendor tokens)"
+        )
         console.print(f"  logs in {chosen.var / 'logs'}")
-        console.print("\nDevelopment token for SMARTCLOUD AS (314000110), valid 12 hours:")
+        console.print(
+            "\nA token for SMARTCLOUD AS (314000110) from the provider, valid 120 s;"
+            " `sysaccess token --org 314000110` gets a fresh one:"
+        )
         print(vendor_token, flush=True)
         console.print("\nPress Ctrl-C to stop.")
         while not stopping:
@@ -212,3 +218,20 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+@compose_app.command("env")
+def compose_env() -> None:
+    """Print a new .env with every secret docker-compose needs, random: `sysaccess compose env > .env`."""
+    from sysaccess.compose import env_file
+
+    typer.echo(env_file(), nl=False)
+
+
+@compose_app.command("files")
+def compose_files() -> None:
+    """Rewrite the files derived from the project's tables (Kafka setup script, provider config)."""
+    from sysaccess.compose import write_files
+
+    for path in write_files():
+        console.print(f"wrote {path}")

@@ -27,7 +27,7 @@ from typing import Any
 
 from shared.kafka import KafkaCredentials, ensure_topics
 from sysaccess import credentials as local_credentials
-from sysaccess import kafka_acl, oidc, redis_acl
+from sysaccess import kafka_acl, kafka_logins, oidc, redis_acl
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 KAFKA_RUNTIME_POM = PROJECT_ROOT / "infra" / "kafka" / "pom.xml"
@@ -387,6 +387,7 @@ def start_kafka(layout: InfraLayout, timeout: float = 90.0) -> int:
     pid_file.write_text(str(proc.pid))
     _wait_for_port(layout.kafka_port, timeout, "Kafka", log_file)
     if layout.secure:
+        kafka_logins.remember_admin(layout.kafka_bootstrap, admin_kafka_credentials(layout))
         _run(configure_kafka_security(layout))
     return proc.pid
 
@@ -423,7 +424,11 @@ def _kafka_cluster_id() -> str:
     # KRaft wants a base64url-encoded 16-byte UUID without padding.
     import base64
 
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    # An id that starts with "-" would be read as an option by the storage tool.
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 def start_redis(layout: InfraLayout, timeout: float = 30.0) -> int:

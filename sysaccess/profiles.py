@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sysaccess import oidc
-from sysaccess.credentials import application_env
+from sysaccess.credentials import application_env, service_env
 from sysaccess.infra import PROJECT_ROOT, InfraLayout
 
 
@@ -24,10 +24,6 @@ class Profile:
         return self.infra.data_dir
 
     @property
-    def dev_keys(self) -> Path:
-        return self.var / "dev-keys"
-
-    @property
     def mail_dir(self) -> Path:
         return self.var / "mail"
 
@@ -37,12 +33,11 @@ class Profile:
     def service_env(self) -> dict[str, str]:
         """Environment for the three services, matching this profile's ports and folders."""
         kafka, redis = self.infra.kafka_bootstrap, self.infra.redis_url
-        jwks = str(self.dev_keys / "jwks.json")
         return {
             "INTAKE_PORT": str(self.intake_port),
             "INTAKE_KAFKA_BOOTSTRAP": kafka,
             "INTAKE_REDIS_URL": redis,
-            "INTAKE_JWKS_FILE": jwks,
+            "INTAKE_TOKEN_ISSUER": self.infra.oidc_issuer(oidc.MASKINPORTEN),
             "INTAKE_SEED_SYSTEMS": "true",
             "INTAKE_PORTAL_BASE_URL": self.url(self.approval_port),
             "INTAKE_PUBLIC_BASE_URL": self.url(self.intake_port),
@@ -59,13 +54,19 @@ class Profile:
             "NOTIFIER_SMTP_PORT": str(self.smtp_port),
             "NOTIFIER_PORTAL_BASE_URL": self.url(self.approval_port),
             **application_env(self.var),
+            **(service_env(self.var) if self.infra.secure else {}),
         }
 
 
 DEV = Profile(
     name="dev",
     infra=InfraLayout(
-        PROJECT_ROOT / "var", kafka_port=19092, kafka_controller_port=19093, redis_port=16379, oidc_port=18080
+        PROJECT_ROOT / "var",
+        kafka_port=19092,
+        kafka_controller_port=19093,
+        redis_port=16379,
+        oidc_port=18080,
+        secure=True,
     ),
     intake_port=8001,
     approval_port=8002,
@@ -81,6 +82,7 @@ TEST = Profile(
         kafka_controller_port=29093,
         redis_port=26379,
         oidc_port=28080,
+        secure=True,
     ),
     intake_port=28001,
     approval_port=28002,

@@ -15,17 +15,12 @@ from typing import Any
 
 import httpx
 
-from shared.devkeys import ensure_dev_keys, mint_token
 from sysaccess import infra, oidc
-from sysaccess.credentials import application_env
+from sysaccess.credentials import application_env, service_env
 from sysaccess.portal_login import portal_login
 from sysaccess.processes import ServiceProcess, service_processes, smtp_catcher
+from sysaccess.vendor_tokens import VendorAuth, VendorTokens
 
-SCOPES = [
-    "altinn:authentication/systemregister.write",
-    "altinn:authentication/systemuser.request.write",
-    "altinn:authentication/systemuser.request.read",
-]
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -36,7 +31,7 @@ class LocalStack:
     extra_env: dict[str, str] = field(default_factory=dict)
     layout: infra.InfraLayout = field(init=False)
     processes: dict[str, ServiceProcess] = field(default_factory=dict, init=False)
-    vendor_token: str = field(default="", init=False)
+    tokens: VendorTokens = field(init=False)
 
     def __post_init__(self) -> None:
         self.layout = infra.InfraLayout(
@@ -45,6 +40,7 @@ class LocalStack:
             kafka_controller_port=infra.free_port(),
             redis_port=infra.free_port(),
             oidc_port=infra.free_port(),
+            secure=True,
         )
 
     @property
@@ -66,7 +62,7 @@ class LocalStack:
             "INTAKE_PORT": str(ports["intake"]),
             "INTAKE_KAFKA_BOOTSTRAP": kafka,
             "INTAKE_REDIS_URL": redis,
-            "INTAKE_JWKS_FILE": str(self.folder / "keys" / "jwks.json"),
+            "INTAKE_TOKEN_ISSUER": self.layout.oidc_issuer(oidc.MASKINPORTEN),
             "INTAKE_SEED_SYSTEMS": "true",
             "INTAKE_PORTAL_BASE_URL": f"http://127.0.0.1:{ports['approval']}",
             "INTAKE_PUBLIC_BASE_URL": f"http://127.0.0.1:{ports['intake']}",
@@ -92,17 +88,15 @@ class LocalStack:
             "NOTIFIER_LEASE_SECONDS": "10",
             "NOTIFIER_LOG_LEVEL": "WARNING",
             **application_env(self.folder),
+            **service_env(self.folder),
         }
         return {**base, **self.extra_env}
 
     def start(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
         self.folder.mkdir(parents=True)
-        private_key, _ = ensure_dev_keys(self.folder / "keys")
-        self.vendor_token = mint_token(
-            private_key.read_bytes(), org_no="314000110", scopes=SCOPES, lifetime_seconds=6 * 3600
-        )
         infra.start_all(self.layout)
+        self.tokens = VendorTokens(self.layout.oidc_url)
         env = self.env()
         logs = self.folder / "logs"
         self.processes = {p.name: p for p in service_processes(env, logs)}
@@ -138,10 +132,13 @@ class LocalStack:
                 found[name] = int(pid_file.read_text())
         return found
 
+    @property
+    def vendor_token(self) -> str:
+        """A current token of SMARTCLOUD AS (provider tokens live 120 s: ask again, do not keep it)."""
+        return self.tokens.get()
+
     def vendor(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(
-            base_url=self.intake, headers={"Authorization": f"Bearer {self.vendor_token}"}, timeout=30
-        )
+        return httpx.AsyncClient(base_url=self.intake, auth=VendorAuth(self.tokens), timeout=30)
 
     async def login(self, pid: str) -> tuple[httpx.AsyncClient, str]:
         client = httpx.AsyncClient(base_url=self.portal, timeout=30, limits=httpx.Limits(max_connections=200))

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from sysaccess import kafka_logins
+
 
 @dataclass(frozen=True)
 class Record:
@@ -15,7 +17,9 @@ class Record:
 
 
 async def read_topic(bootstrap: str, topic: str) -> list[Record]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, **kafka_logins.admin_options(bootstrap)
+    )
     await consumer.start()
     try:
         partitions = consumer.partitions_for_topic(topic)

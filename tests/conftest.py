@@ -12,8 +12,8 @@ from fastapi import FastAPI
 
 from services.request_intake.factory import create_app as create_intake_app
 from services.request_intake.settings import IntakeSettings
-from shared.devkeys import ensure_dev_keys, mint_token
-from sysaccess.cli import ALL_SCOPES
+from sysaccess import oidc
+from sysaccess.vendor_tokens import VendorTokens
 from tests.support.infra import Endpoints, infrastructure
 
 # The tests are a local setup: services built in-process may generate their missing secrets.
@@ -41,18 +41,20 @@ def endpoints() -> Iterator[Endpoints]:
 
 
 @pytest.fixture(scope="session")
-def dev_keys(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, Path]:
-    private, jwks = ensure_dev_keys(tmp_path_factory.mktemp("dev-keys"))
-    return private.read_bytes(), jwks
+def vendor_tokens(endpoints: Endpoints) -> VendorTokens:
+    """Vendor tokens from the provider's Maskinporten issuer, renewed before they expire."""
+    return VendorTokens(endpoints.oidc_url)
 
 
 TokenFactory = Callable[..., str]
 
 
 @pytest.fixture(scope="session")
-def token_for(dev_keys: tuple[bytes, Path]) -> TokenFactory:
-    def make(org_no: str = SMARTCLOUD, scopes: list[str] | None = None, **kwargs: object) -> str:
-        return mint_token(dev_keys[0], org_no=org_no, scopes=scopes or ALL_SCOPES, **kwargs)  # type: ignore[arg-type]
+def token_for(vendor_tokens: VendorTokens) -> TokenFactory:
+    """A current provider token for a vendor (they live 120 s: call again rather than keep one)."""
+
+    def make(org_no: str = SMARTCLOUD, scopes: list[str] | None = None) -> str:
+        return vendor_tokens.get(org_no, scopes)
 
     return make
 
@@ -67,14 +69,15 @@ class RunningIntake:
         return {"Authorization": f"Bearer {token}"}
 
 
-def intake_settings(endpoints: Endpoints, jwks: Path, **overrides: object) -> IntakeSettings:
+def intake_settings(endpoints: Endpoints, **overrides: object) -> IntakeSettings:
     suffix = uuid.uuid4().hex[:8]
     values: dict[str, object] = {
         "kafka_bootstrap": endpoints.kafka_bootstrap,
-        "redis_url": endpoints.redis_url,
+        "redis_url": endpoints.services_redis,
         "redis_prefix": f"intake-{suffix}",
-        "consumer_group": f"intake-{suffix}",
-        "jwks_file": jwks,
+        "consumer_group": f"request-intake-{suffix}",
+        **endpoints.service_settings("request-intake"),
+        "token_issuer": f"{endpoints.oidc_url}/{oidc.MASKINPORTEN}",
         "seed_systems": True,
         "json_logs": False,
         "log_level": "WARNING",
@@ -92,6 +95,6 @@ async def _running_intake(settings: IntakeSettings) -> AsyncIterator[RunningInta
 
 
 @pytest.fixture(scope="module")
-async def intake(endpoints: Endpoints, dev_keys: tuple[bytes, Path]) -> AsyncIterator[RunningIntake]:
-    async for running in _running_intake(intake_settings(endpoints, dev_keys[1], page_size=3)):
+async def intake(endpoints: Endpoints) -> AsyncIterator[RunningIntake]:
+    async for running in _running_intake(intake_settings(endpoints, page_size=3)):
         yield running

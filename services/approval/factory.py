@@ -45,6 +45,9 @@ from .storage.systems import RedisSystems
 __all__ = ["SERVICE_NAME", "Approval", "build", "create_app"]
 
 SERVICE_NAME = "approval"
+# Bulk client calls carry up to 1,000 organisation numbers.
+BULK_CLIENTS_PATH = "/accessmanagement/api/v1/systemuser/agentdelegation"
+BULK_BODY_BYTES = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,9 @@ def build(settings: ApprovalSettings) -> Approval:
         settings.kafka_bootstrap,
         settings.redis_url,
         outbox_stream=f"{settings.redis_prefix}:outbox",
+        kafka_credentials=settings.kafka_credentials(),
+        redis_username=settings.redis_login()[0],
+        redis_password=settings.redis_login()[1],
     )
     redis, prefix = runtime.redis, settings.redis_prefix
     world = load_world(settings.world_file)
@@ -150,6 +156,7 @@ def create_app(settings: ApprovalSettings | None = None) -> FastAPI:
         title="sysaccess approval",
         description="End-user portal, BFF and decision worker",
         on_startup=on_startup,
+        exposure=settings.exposure(body_limits=((BULK_CLIENTS_PATH, BULK_BODY_BYTES),)),
     )
     approval.runtime.on_stop(approval.notifier.aclose)
     approval.runtime.on_stop(approval.identity.aclose)

@@ -3,26 +3,25 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Self
+from typing import ClassVar
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr
+from pydantic_settings import SettingsConfigDict
 
-from shared.secrets import fill_secrets
+from shared.settings import ServiceSettings
 from shared.world import DEFAULT_WORLD_FILE
 
-SECRETS = ("notifier_token", "oidc_client_secret", "cookie_secret")
 
-
-class ApprovalSettings(BaseSettings):
+class ApprovalSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="APPROVAL_", extra="ignore")
-
-    host: str = Field(default="127.0.0.1", description="Address the HTTP server binds to")
-    port: int = Field(default=8002, description="HTTP port of the portal and its BFF")
-    kafka_bootstrap: str = Field(default="127.0.0.1:19092", description="Kafka bootstrap servers")
-    redis_url: str = Field(
-        default="redis://127.0.0.1:16379/0", description="Redis URL for state and sessions"
+    generated_secrets: ClassVar[tuple[str, ...]] = (
+        "internal_token",
+        "notifier_token",
+        "oidc_client_secret",
+        "cookie_secret",
     )
+
+    port: int = Field(default=8002, description="HTTP port of the portal and its BFF")
     redis_prefix: str = Field(default="approval", description="Key prefix of this service in Redis")
     consumer_group: str = Field(default="approval", description="Kafka consumer group id")
     world_file: Path = Field(default=DEFAULT_WORLD_FILE, description="Directory seed file")
@@ -68,10 +67,3 @@ class ApprovalSettings(BaseSettings):
         default=20, description="Login attempts one client address may make per minute; 0 = no limit"
     )
     expiry_check_seconds: float = Field(default=5, description="How often expiry and reminders are checked")
-    log_level: str = Field(default="INFO", description="Log level")
-    json_logs: bool = Field(default=True, description="Log as JSON lines")
-
-    @model_validator(mode="after")
-    def secrets_are_set(self) -> Self:
-        fill_secrets(self, SECRETS, "APPROVAL_")
-        return self

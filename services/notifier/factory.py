@@ -59,7 +59,13 @@ class Context:
 def build(settings: NotifierSettings) -> Context:
     """Every object of the process, wired; the Kafka table is registered on the broker."""
     runtime = ServiceRuntime.build(
-        SERVICE_NAME, settings.kafka_bootstrap, settings.redis_url, outbox_stream=None
+        SERVICE_NAME,
+        settings.kafka_bootstrap,
+        settings.redis_url,
+        outbox_stream=None,
+        kafka_credentials=settings.kafka_credentials(),
+        redis_username=settings.redis_login()[0],
+        redis_password=settings.redis_login()[1],
     )
     keys = NotifierKeys(settings.redis_prefix)
     systems = RedisSystemCatalog(runtime.redis, keys)
@@ -135,6 +141,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
         title="sysaccess notifier",
         description="Notifications: e-mail, inbox and vendor webhooks",
         on_startup=start_delivery,
+        exposure=settings.exposure(),
     )
     deps.install(app, deps.InternalApi(ctx.portal_notifications, settings.internal_token.get_secret_value()))
     app.include_router(api.router)

@@ -5,18 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
+from shared.settings import ServiceSettings
 from shared.world import DEFAULT_WORLD_FILE
 
 
-class NotifierSettings(BaseSettings):
+class NotifierSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="NOTIFIER_", extra="ignore")
 
-    host: str = Field(default="127.0.0.1", description="Address the HTTP server binds to")
     port: int = Field(default=8003, description="HTTP port (health, metrics, inbox API)")
-    kafka_bootstrap: str = Field(default="127.0.0.1:19092", description="Kafka bootstrap servers")
-    redis_url: str = Field(default="redis://127.0.0.1:16379/0", description="Redis URL for state")
     redis_prefix: str = Field(default="notifier", description="Key prefix of this service in Redis")
     consumer_group: str = Field(default="notifier", description="Kafka consumer group id")
     world_file: Path = Field(default=DEFAULT_WORLD_FILE, description="Seed file (people and their e-mail)")
@@ -38,8 +36,3 @@ class NotifierSettings(BaseSettings):
     lease_seconds: float = Field(
         default=30, description="How long a claimed delivery is hidden from other workers"
     )
-    internal_token: SecretStr = Field(
-        default=SecretStr("dev-internal-token"), description="Bearer token the portal uses for the inbox API"
-    )
-    log_level: str = Field(default="INFO", description="Log level")
-    json_logs: bool = Field(default=True, description="Log as JSON lines")

@@ -19,7 +19,6 @@ from shared.world import load_world
 
 from .handlers import kafka
 from .handlers.api import router
-from .handlers.auth import JwksTokenVerifier
 from .handlers.deps import install_context
 from .handlers.problems import install_refusal_handler
 from .handlers.schemas import PublicUrls
@@ -34,6 +33,7 @@ from .storage.keys import IntakeKeys
 from .storage.outcomes import RedisOutcomeStore
 from .storage.requests import RedisRequestStore
 from .storage.systems import RedisSystemStore
+from .storage.vendor_tokens import ProviderTokens
 
 __all__ = ["SERVICE_NAME", "Context", "build", "create_app"]
 
@@ -55,7 +55,7 @@ class Context:
     requests: AccessRequests
     accesses: SystemAccesses
     projections: OutcomeProjection
-    tokens: JwksTokenVerifier
+    tokens: ProviderTokens
     urls: PublicUrls
 
 
@@ -66,6 +66,9 @@ def build(settings: IntakeSettings) -> Context:
         settings.kafka_bootstrap,
         settings.redis_url,
         outbox_stream=IntakeKeys(settings.redis_prefix).outbox if settings.outbox_relay else None,
+        kafka_credentials=settings.kafka_credentials(),
+        redis_username=settings.redis_login()[0],
+        redis_password=settings.redis_login()[1],
     )
     context = _context(settings, runtime)
     subscribe(runtime.broker, settings.consumer_group, kafka.routes(context))
@@ -103,7 +106,12 @@ def _context(settings: IntakeSettings, runtime: ServiceRuntime) -> Context:
         ),
         accesses=SystemAccesses(access_reader, system_store, world),
         projections=OutcomeProjection(outcome_store),
-        tokens=JwksTokenVerifier(settings.jwks_file, settings.token_issuers),
+        tokens=ProviderTokens(
+            issuer=settings.token_issuer,
+            jwks_url=settings.token_jwks_url or f"{settings.token_issuer.rstrip('/')}/jwks",
+            audience=settings.token_audience,
+            max_lifetime_seconds=settings.token_max_lifetime_seconds,
+        ),
         urls=PublicUrls(
             api_base_url=settings.public_base_url.rstrip("/"),
             portal_base_url=settings.portal_base_url.rstrip("/"),
@@ -118,7 +126,6 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     context = build(settings)
 
     async def start(_app: FastAPI) -> None:
-        context.tokens.load()
         if settings.seed_systems:
             await context.systems.seed()
 
@@ -127,7 +134,9 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         title="sysaccess request_intake",
         description="Altinn-compatible vendor API for system access requests",
         on_startup=start,
+        exposure=settings.exposure(),
     )
+    context.runtime.on_stop(context.tokens.aclose)
     install_context(app, context)
     install_refusal_handler(app)
     app.include_router(router)

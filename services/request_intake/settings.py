@@ -5,18 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
+from shared.settings import ServiceSettings
 from shared.world import DEFAULT_WORLD_FILE
 
 
-class IntakeSettings(BaseSettings):
+class IntakeSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="INTAKE_", extra="ignore")
 
-    host: str = Field(default="127.0.0.1", description="Address the HTTP server binds to")
     port: int = Field(default=8001, description="HTTP port of the vendor API")
-    kafka_bootstrap: str = Field(default="127.0.0.1:19092", description="Kafka bootstrap servers")
-    redis_url: str = Field(default="redis://127.0.0.1:16379/0", description="Redis URL for state")
     redis_prefix: str = Field(default="intake", description="Key prefix of this service in Redis")
     consumer_group: str = Field(default="request-intake", description="Kafka consumer group id")
     portal_base_url: str = Field(
@@ -26,12 +24,20 @@ class IntakeSettings(BaseSettings):
         default="http://127.0.0.1:8001",
         description="Base URL of this API, used in Location headers",
     )
-    jwks_file: Path = Field(
-        default=Path("var/dev-keys/jwks.json"), description="JWKS file with the token signing keys"
+    token_issuer: str = Field(
+        default="http://127.0.0.1:18080/maskinporten",
+        description="Issuer of vendor tokens (Maskinporten: https://maskinporten.no/)",
     )
-    token_issuers: list[str] = Field(
-        default=["https://maskinporten.dev.sysaccess.local/"],
-        description="Accepted token issuers",
+    token_jwks_url: str | None = Field(
+        default=None,
+        description="JWKS of the token issuer (Maskinporten: https://maskinporten.no/jwk); "
+        "default <issuer>/jwks",
+    )
+    token_audience: str = Field(
+        default="sysaccess-intake", description="The audience vendor tokens must be issued for"
+    )
+    token_max_lifetime_seconds: int = Field(
+        default=300, description="Longest lifetime (exp - iat) a vendor token may have"
     )
     world_file: Path = Field(default=DEFAULT_WORLD_FILE, description="Seed file (resources, packages)")
     seed_systems: bool = Field(
@@ -53,5 +59,3 @@ class IntakeSettings(BaseSettings):
         default=True,
         description="Run the outbox relay in this process (off: another process relays)",
     )
-    log_level: str = Field(default="INFO", description="Log level")
-    json_logs: bool = Field(default=True, description="Log as JSON lines")

@@ -18,7 +18,7 @@ from sysaccess.credentials import application_env
 from sysaccess.infra import free_port
 from sysaccess.portal_login import portal_login
 from sysaccess.processes import ServiceProcess, service_processes, smtp_catcher
-from tests.conftest import TokenFactory
+from sysaccess.vendor_tokens import VendorAuth, VendorTokens
 from tests.support.infra import Endpoints
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -36,10 +36,19 @@ CHROMIUM_ARGS = [
 @dataclass
 class Stack:
     processes: dict[str, ServiceProcess]
-    vendor_token: str
+    tokens: VendorTokens
     endpoints: Endpoints
     mail_dir: Path
-    other_vendor_token: str
+
+    @property
+    def vendor_token(self) -> str:
+        """A current token of SMARTCLOUD AS from the provider (they live 120 s: ask, do not keep)."""
+        return self.tokens.get()
+
+    @property
+    def other_vendor_token(self) -> str:
+        """A current token of FLINK REGNSKAP AS, another vendor."""
+        return self.tokens.get("313222225")
 
     @property
     def intake(self) -> str:
@@ -50,25 +59,23 @@ class Stack:
         return self.processes["approval"].url
 
     def vendor(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(
-            base_url=self.intake, headers={"Authorization": f"Bearer {self.vendor_token}"}, timeout=30
-        )
+        return httpx.AsyncClient(base_url=self.intake, auth=VendorAuth(self.tokens), timeout=30)
 
 
-def stack_env(endpoints: Endpoints, jwks: Path, secrets_dir: Path) -> dict[str, str]:
+def stack_env(endpoints: Endpoints, secrets_dir: Path) -> dict[str, str]:
     intake, approval, notifier, smtp = free_port(), free_port(), free_port(), free_port()
     return {
         "INTAKE_PORT": str(intake),
         "INTAKE_KAFKA_BOOTSTRAP": endpoints.kafka_bootstrap,
-        "INTAKE_REDIS_URL": endpoints.redis_url,
-        "INTAKE_JWKS_FILE": str(jwks),
+        "INTAKE_REDIS_URL": endpoints.services_redis,
+        "INTAKE_TOKEN_ISSUER": f"{endpoints.oidc_url}/{oidc.MASKINPORTEN}",
         "INTAKE_SEED_SYSTEMS": "true",
         "INTAKE_PORTAL_BASE_URL": f"http://127.0.0.1:{approval}",
         "INTAKE_PUBLIC_BASE_URL": f"http://127.0.0.1:{intake}",
         "INTAKE_ALLOW_LOOPBACK_HTTP_WEBHOOKS": "true",
         "APPROVAL_PORT": str(approval),
         "APPROVAL_KAFKA_BOOTSTRAP": endpoints.kafka_bootstrap,
-        "APPROVAL_REDIS_URL": endpoints.redis_url,
+        "APPROVAL_REDIS_URL": endpoints.services_redis,
         "APPROVAL_PUBLIC_BASE_URL": f"http://127.0.0.1:{approval}",
         "APPROVAL_OIDC_ISSUER": f"{endpoints.oidc_url}/{oidc.IDPORTEN}",
         # One loopback address and a handful of people drive every flow here; the limits
@@ -79,23 +86,23 @@ def stack_env(endpoints: Endpoints, jwks: Path, secrets_dir: Path) -> dict[str, 
         "APPROVAL_EXPIRY_CHECK_SECONDS": "0.5",
         "NOTIFIER_PORT": str(notifier),
         "NOTIFIER_KAFKA_BOOTSTRAP": endpoints.kafka_bootstrap,
-        "NOTIFIER_REDIS_URL": endpoints.redis_url,
+        "NOTIFIER_REDIS_URL": endpoints.services_redis,
         "NOTIFIER_PORTAL_BASE_URL": f"http://127.0.0.1:{approval}",
         "NOTIFIER_SMTP_PORT": str(smtp),
         "NOTIFIER_FIRST_RETRY_SECONDS": "0.2",
         "NOTIFIER_MAX_ATTEMPTS": "4",
         **application_env(secrets_dir),
+        **endpoints.service_env,
     }
 
 
 @pytest.fixture(scope="session")
 def stack(
     endpoints: Endpoints,
-    dev_keys: tuple[bytes, Path],
-    token_for: TokenFactory,
+    vendor_tokens: VendorTokens,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Stack]:
-    env = stack_env(endpoints, dev_keys[1], tmp_path_factory.mktemp("secrets"))
+    env = stack_env(endpoints, tmp_path_factory.mktemp("secrets"))
     logs = tmp_path_factory.mktemp("service-logs")
     mail_dir = tmp_path_factory.mktemp("mail")
     processes = {p.name: p for p in service_processes(env, logs)}
@@ -105,7 +112,7 @@ def stack(
     try:
         for process in processes.values():
             process.wait_healthy()
-        yield Stack(processes, token_for(), endpoints, mail_dir, token_for("313222225"))
+        yield Stack(processes, vendor_tokens, endpoints, mail_dir)
     finally:
         for process in processes.values():
             process.stop()

@@ -10,7 +10,6 @@ import asyncio
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -97,19 +96,22 @@ def check(response: Any, before: tuple[int, int], probe: StateProbe, label: str)
 
 @pytest.fixture(scope="module")
 def intake_service(
-    endpoints: Endpoints, dev_keys: tuple[bytes, Path], tmp_path_factory: pytest.TempPathFactory
+    endpoints: Endpoints, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, StateProbe]]:
     prefix = f"intake-fuzz-{uuid.uuid4().hex[:6]}"
+    group = f"request-{prefix}"  # the intake's Kafka principal may use groups named request-intake*
     port = free_port()
     env = {
         "INTAKE_PORT": str(port),
         "INTAKE_KAFKA_BOOTSTRAP": endpoints.kafka_bootstrap,
-        "INTAKE_REDIS_URL": endpoints.redis_url,
+        "INTAKE_REDIS_URL": endpoints.services_redis,
         "INTAKE_REDIS_PREFIX": prefix,
-        "INTAKE_CONSUMER_GROUP": prefix,
-        "INTAKE_JWKS_FILE": str(dev_keys[1]),
+        "INTAKE_CONSUMER_GROUP": group,
+        "INTAKE_TOKEN_ISSUER": f"{endpoints.oidc_url}/{oidc.MASKINPORTEN}",
         "INTAKE_SEED_SYSTEMS": "true",
         "INTAKE_LOG_LEVEL": "WARNING",
+        "SYSACCESS_ENV": "local",
+        **endpoints.service_env,
     }
     process = ServiceProcess("request_intake", port, env, tmp_path_factory.mktemp("fuzz") / "intake.log")
     process.start()
@@ -171,7 +173,7 @@ def portal_service(
     env = {
         "APPROVAL_PORT": str(port),
         "APPROVAL_KAFKA_BOOTSTRAP": endpoints.kafka_bootstrap,
-        "APPROVAL_REDIS_URL": endpoints.redis_url,
+        "APPROVAL_REDIS_URL": endpoints.services_redis,
         "APPROVAL_REDIS_PREFIX": prefix,
         "APPROVAL_CONSUMER_GROUP": prefix,
         "APPROVAL_OIDC_ISSUER": f"{endpoints.oidc_url}/{oidc.IDPORTEN}",
@@ -182,6 +184,7 @@ def portal_service(
         "APPROVAL_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
         "APPROVAL_LOG_LEVEL": "WARNING",
         **application_env(tmp_path_factory.mktemp("secrets")),
+        **endpoints.service_env,
     }
     process = ServiceProcess("approval", port, env, tmp_path_factory.mktemp("fuzz") / "approval.log")
     process.start()

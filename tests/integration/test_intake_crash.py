@@ -17,28 +17,28 @@ from tests.support.kafka import read_all, wait_for_records
 TOPIC = "sysaccess.access-requested.v1"
 
 
-def intake_process(
-    endpoints: Endpoints, jwks: Path, prefix: str, log: Path, *, relay: bool
-) -> ServiceProcess:
+def intake_process(endpoints: Endpoints, prefix: str, log: Path, *, relay: bool) -> ServiceProcess:
     port = free_port()
     env = {
         "INTAKE_PORT": str(port),
         "INTAKE_KAFKA_BOOTSTRAP": endpoints.kafka_bootstrap,
-        "INTAKE_REDIS_URL": endpoints.redis_url,
+        "INTAKE_REDIS_URL": endpoints.services_redis,
         "INTAKE_REDIS_PREFIX": prefix,
-        "INTAKE_CONSUMER_GROUP": prefix,
-        "INTAKE_JWKS_FILE": str(jwks),
+        "INTAKE_CONSUMER_GROUP": f"request-{prefix}",
+        "INTAKE_TOKEN_ISSUER": f"{endpoints.oidc_url}/maskinporten",
         "INTAKE_SEED_SYSTEMS": "true",
         "INTAKE_OUTBOX_RELAY": "true" if relay else "false",
+        "SYSACCESS_ENV": "local",
+        **endpoints.service_env,
     }
     return ServiceProcess("request_intake", port, env, log)
 
 
 async def test_kill_between_store_and_publish(
-    endpoints: Endpoints, dev_keys: tuple[bytes, Path], token_for: TokenFactory, tmp_path: Path
+    endpoints: Endpoints, token_for: TokenFactory, tmp_path: Path
 ) -> None:
     prefix = f"intake-crash-{uuid.uuid4().hex[:8]}"
-    stalled = intake_process(endpoints, dev_keys[1], prefix, tmp_path / "first.log", relay=False)
+    stalled = intake_process(endpoints, prefix, tmp_path / "first.log", relay=False)
     stalled.start()
     try:
         stalled.wait_healthy()
@@ -60,7 +60,7 @@ async def test_kill_between_store_and_publish(
 
     assert [r for r in await read_all(endpoints.kafka_bootstrap, TOPIC) if ours(r)] == []
 
-    restarted = intake_process(endpoints, dev_keys[1], prefix, tmp_path / "second.log", relay=True)
+    restarted = intake_process(endpoints, prefix, tmp_path / "second.log", relay=True)
     restarted.start()
     try:
         restarted.wait_healthy()

@@ -13,6 +13,7 @@ from shared.routing import Route, subscribe
 from shared.runtime import ServiceRuntime
 from shared.webapp import Exposure, create_service_app
 from sysaccess.infra import free_port
+from sysaccess.kafka_logins import admin_login
 from tests.support.infra import Endpoints
 
 pytestmark = pytest.mark.integration
@@ -20,7 +21,9 @@ TOKEN = "internal-test-token"
 
 
 def service(kafka: str, redis_url: str) -> ServiceRuntime:
-    runtime = ServiceRuntime.build("readiness-probe", kafka, redis_url, outbox_stream=None)
+    runtime = ServiceRuntime.build(
+        "readiness-probe", kafka, redis_url, outbox_stream=None, kafka_credentials=admin_login(kafka)
+    )
 
     async def ignore(_event: ev.SystemRegistered) -> None:
         return None

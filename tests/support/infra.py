@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from sysaccess import infra
+from sysaccess import credentials, infra
 from sysaccess.profiles import TEST
 
 
@@ -22,6 +22,21 @@ class Endpoints:
     # Base URL of the OpenID Connect provider; the issuers are <oidc_url>/idporten and
     # <oidc_url>/maskinporten (see sysaccess.oidc).
     oidc_url: str = ""
+    # Redis without a login, for services, which log in as themselves (``service_env``).
+    service_redis_url: str = ""
+    # Each service's Kafka and Redis login (INTAKE_KAFKA_USERNAME, ...), when the broker wants one.
+    service_env: dict[str, str] = dataclasses.field(default_factory=dict)
+
+    @property
+    def services_redis(self) -> str:
+        return self.service_redis_url or self.redis_url
+
+    def service_settings(self, service: str) -> dict[str, str]:
+        """A service's login as settings values (kafka_username, ...), for a service built in-process."""
+        prefix = {"request-intake": "INTAKE_", "approval": "APPROVAL_", "notifier": "NOTIFIER_"}[service]
+        return {
+            k.removeprefix(prefix).lower(): v for k, v in self.service_env.items() if k.startswith(prefix)
+        }
 
 
 def docker_available() -> bool:
@@ -79,7 +94,13 @@ def _local_processes() -> Iterator[Endpoints]:
     shutil.rmtree(layout.data_dir / "redis", ignore_errors=True)
     infra.start_all(layout)
     try:
-        yield Endpoints(layout.kafka_bootstrap, layout.redis_url, layout.oidc_url)
+        yield Endpoints(
+            layout.kafka_bootstrap,
+            layout.redis_url_as("admin") if layout.secure else layout.redis_url,
+            layout.oidc_url,
+            service_redis_url=layout.redis_url,
+            service_env=credentials.service_env(layout.data_dir) if layout.secure else {},
+        )
     finally:
         infra.stop_all(layout)
 

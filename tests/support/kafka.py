@@ -12,11 +12,14 @@ from aiokafka import AIOKafkaProducer
 
 from shared.events import Message
 from shared.topics import topic_for
+from sysaccess.kafka_logins import admin_options
 from sysaccess.topic_reader import read_topic
 
 
 async def publish(bootstrap: str, *messages: Message) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, **admin_options(bootstrap)
+    )
     await producer.start()
     try:
         for message in messages:
@@ -32,7 +35,7 @@ async def publish(bootstrap: str, *messages: Message) -> None:
 
 
 async def publish_raw(bootstrap: str, topic: str, value: bytes, key: bytes | None = None) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", **admin_options(bootstrap))
     await producer.start()
     try:
         await producer.send_and_wait(topic, value, key=key)

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Protocol, runtime_checkable
 
 from fastapi import Depends, FastAPI, Request
 
+from shared.jwks import TokenRefused
 from shared.problems import Problem
 
+from ..domain.vendors import Vendor
 from ..services.accesses import SystemAccesses
 from ..services.projections import OutcomeProjection
 from ..services.requests import AccessRequests
 from ..services.system_register import SystemRegister
-from .auth import SCOPE_REGISTER_WRITE, SCOPE_REQUEST_READ, SCOPE_REQUEST_WRITE, Vendor, unauthorized
+from .auth import SCOPE_REGISTER_WRITE, SCOPE_REQUEST_READ, SCOPE_REQUEST_WRITE, unauthorized
 from .schemas import PublicUrls
 
 __all__ = [
@@ -31,7 +33,9 @@ __all__ = [
 
 
 class TokenVerifying(Protocol):
-    def verify(self, token: str) -> Vendor: ...
+    async def verify(self, token: str) -> Vendor:
+        """The vendor the token proves; raise TokenRefused otherwise."""
+        ...
 
 
 @runtime_checkable
@@ -94,16 +98,19 @@ Accesses = Annotated[SystemAccesses, Depends(_accesses)]
 Urls = Annotated[PublicUrls, Depends(_urls)]
 
 
-def _vendor_holding(scope: str) -> Callable[[Request, HandlerContext], Vendor]:
+def _vendor_holding(scope: str) -> Callable[[Request, HandlerContext], Awaitable[Vendor]]:
     """A dependency: the vendor its bearer token proves, who must hold ``scope``."""
 
-    def vendor(request: Request, context: ContextDep) -> Vendor:
+    async def vendor(request: Request, context: ContextDep) -> Vendor:
         # Read from the headers, not declared as a Header parameter: the OpenAPI document
         # describes authentication by status codes, not by a header field.
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise unauthorized("A bearer token is required")
-        found = context.tokens.verify(token.strip())
+        try:
+            found = await context.tokens.verify(token.strip())
+        except TokenRefused as exc:
+            raise unauthorized(f"Invalid token: {exc}") from exc
         if scope not in found.scopes:
             raise Problem(403, "Forbidden", f"The token lacks the scope {scope}")
         return found
