@@ -21,6 +21,8 @@ infra_app = typer.Typer(help="Start and stop the local Kafka and Redis", no_args
 bench_app = typer.Typer(help="Benchmarks (commands that print figures)", no_args_is_help=True)
 app.add_typer(infra_app, name="infra")
 app.add_typer(bench_app, name="bench")
+dlq_app = typer.Typer(help="Dead letters: list, show, replay", no_args_is_help=True)
+app.add_typer(dlq_app, name="dlq")
 console = Console()
 
 ALL_SCOPES = [
@@ -196,6 +198,124 @@ def chaos(
             command = f"sysaccess chaos {name} --flows {flows} --concurrency {concurrency}"
             append_report(result, report, command)
     if failed:
+        raise typer.Exit(1)
+
+
+Bootstrap = Annotated[
+    str,
+    typer.Option(
+        "--bootstrap",
+        envvar="SYSACCESS_KAFKA_BOOTSTRAP",
+        help="Kafka bootstrap servers (default: the dev profile's broker)",
+    ),
+]
+
+
+def _dlq_fail(exc: Exception) -> typer.Exit:
+    console.print(f"[red]error:[/red] {exc}")
+    return typer.Exit(1)
+
+
+@dlq_app.command("list")
+def dlq_list(
+    topic: Annotated[
+        str | None, typer.Option("--topic", help="A topic or its .dlq topic; default: every .dlq topic")
+    ] = None,
+    bootstrap: Bootstrap = DEV.infra.kafka_bootstrap,
+    limit: Annotated[int, typer.Option(help="Show at most this many, the newest")] = 100,
+) -> None:
+    """List dead letters with their id, event, reason and error."""
+    import asyncio
+
+    from sysaccess import dlq
+
+    async def collect() -> dict[str, list[dlq.DeadLetter]]:
+        names = [dlq.dlq_topic_of(topic)] if topic else await dlq.dlq_topics(bootstrap)
+        return {name: await dlq.read_dead_letters(bootstrap, name) for name in names}
+
+    try:
+        found = asyncio.run(collect())
+    except dlq.DeadLetterError as exc:
+        raise _dlq_fail(exc) from exc
+    if topic is None:
+        console.print(dlq.summary_table({name: len(letters) for name, letters in found.items()}))
+    letters = sorted(
+        (letter for letters in found.values() for letter in letters), key=lambda d: d.timestamp_ms
+    )
+    shown = letters[-limit:] if limit > 0 else letters
+    title = f"{len(letters)} dead letter(s)" + (f" on {dlq.dlq_topic_of(topic)}" if topic else "")
+    if len(shown) < len(letters):
+        title += f", newest {len(shown)} shown"
+    console.print(dlq.letters_table(shown, title))
+
+
+@dlq_app.command("show")
+def dlq_show(
+    letter_id: Annotated[str, typer.Argument(metavar="ID", help="<topic>.dlq:<partition>:<offset>")],
+    bootstrap: Bootstrap = DEV.infra.kafka_bootstrap,
+) -> None:
+    """Show one dead letter: where it came from, its error, its headers and its value."""
+    import asyncio
+
+    from sysaccess import dlq
+
+    try:
+        letter = asyncio.run(dlq.get_dead_letter(bootstrap, dlq.DeadLetterId.parse(letter_id)))
+    except dlq.DeadLetterError as exc:
+        raise _dlq_fail(exc) from exc
+    facts, headers = dlq.letter_tables(letter)
+    console.print(facts)
+    console.print(headers)
+    console.print("[bold]Value[/bold]")
+    console.print(dlq.pretty_value(letter), markup=False, highlight=False)
+
+
+@dlq_app.command("replay")
+def dlq_replay(
+    topic: Annotated[str, typer.Option("--topic", help="The topic (or its .dlq topic) to replay from")],
+    letter_ids: Annotated[
+        list[str] | None, typer.Option("--id", help="A dead letter to replay (repeatable)")
+    ] = None,
+    replay_all: Annotated[bool, typer.Option("--all", help="Replay every dead letter of the topic")] = False,
+    include_invalid: Annotated[
+        bool,
+        typer.Option(
+            "--include-invalid", help="With --all, also replay records dead-lettered as invalid (unparseable)"
+        ),
+    ] = False,
+    bootstrap: Bootstrap = DEV.infra.kafka_bootstrap,
+) -> None:
+    """Republish dead letters to their original topic (same key, value and headers).
+
+    Safe to run twice: consumers apply each eventId once, so a record that was applied is a no-op.
+    """
+    import asyncio
+
+    from sysaccess import dlq
+
+    if bool(letter_ids) == replay_all:
+        raise typer.BadParameter("give either --id (one or more) or --all")
+    dlq_topic = dlq.dlq_topic_of(topic)
+
+    async def run() -> list[dlq.ReplayOutcome]:
+        if replay_all:
+            letters = await dlq.read_dead_letters(bootstrap, dlq_topic)
+        else:
+            ids = [dlq.DeadLetterId.parse(i) for i in letter_ids or []]
+            strangers = [str(i) for i in ids if i.topic != dlq_topic]
+            if strangers:
+                raise dlq.DeadLetterError(f"not on {dlq_topic}: {', '.join(strangers)}")
+            letters = [await dlq.get_dead_letter(bootstrap, i) for i in ids]
+        return await dlq.replay(bootstrap, letters, include_invalid=include_invalid or not replay_all)
+
+    try:
+        outcomes = asyncio.run(run())
+    except dlq.DeadLetterError as exc:
+        raise _dlq_fail(exc) from exc
+    console.print(dlq.outcomes_table(outcomes))
+    done = sum(o.status == "republished" for o in outcomes)
+    console.print(f"{done} republished, {len(outcomes) - done} skipped")
+    if letter_ids and done < len(outcomes):
         raise typer.Exit(1)
 
 
