@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from shared.devkeys import ensure_dev_keys, mint_token
 from shared.orgno import is_valid_org_no
@@ -317,6 +318,99 @@ def dlq_replay(
     console.print(f"{done} republished, {len(outcomes) - done} skipped")
     if letter_ids and done < len(outcomes):
         raise typer.Exit(1)
+
+
+def _layout(profile: str, data_dir: Path | None, redis_port: int | None) -> infra.InfraLayout:
+    import dataclasses
+
+    layout = _profile(profile).infra
+    if data_dir is not None:
+        layout = dataclasses.replace(layout, data_dir=data_dir)
+    if redis_port is not None:
+        layout = dataclasses.replace(layout, redis_port=redis_port)
+    return layout
+
+
+ProfileOption = Annotated[str, typer.Option(help="dev or test: whose Redis and var/ folder")]
+DataDirOption = Annotated[
+    Path | None, typer.Option(help="Data folder of another layout (its Redis is <data-dir>/redis)")
+]
+RedisPortOption = Annotated[int | None, typer.Option(help="Redis port of that layout")]
+
+
+@app.command()
+def backup(
+    to: Annotated[
+        Path | None, typer.Option("--to", help="New folder for the backup; default var/backups/redis-<time>")
+    ] = None,
+    profile: ProfileOption = "dev",
+    data_dir: DataDirOption = None,
+    redis_port: RedisPortOption = None,
+) -> None:
+    """Back up Redis: a BGSAVE snapshot and a copy of the append-only files, both checked."""
+    from datetime import UTC, datetime
+
+    from sysaccess.backup import BackupError, backup_redis
+
+    layout = _layout(profile, data_dir, redis_port)
+    dest = to or _profile(profile).var / "backups" / f"redis-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
+    try:
+        manifest = backup_redis(layout.redis_url, dest, say=lambda line: console.print(f"  {line}"))
+    except BackupError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    table = Table(title=f"Backup of {manifest.redis_url} in {dest}")
+    table.add_column("file")
+    table.add_column("bytes", justify="right")
+    table.add_column("sha256")
+    for entry in manifest.files:
+        table.add_row(entry.path, str(entry.bytes), entry.sha256[:16])
+    console.print(table)
+    aof = "valid" if manifest.aof_valid else "missing or not valid (restore will use the snapshot)"
+    console.print(
+        f"{manifest.rdb_keys} keys in the snapshot (Redis {manifest.redis_version}); AOF copy {aof}.\n"
+        f"Restore with: sysaccess restore --from {dest}"
+    )
+
+
+@app.command()
+def restore(
+    from_: Annotated[Path, typer.Option("--from", help="A folder made by `sysaccess backup`")],
+    profile: ProfileOption = "dev",
+    data_dir: DataDirOption = None,
+    redis_port: RedisPortOption = None,
+    source: Annotated[str, typer.Option(help="auto (AOF copy if valid, else snapshot), aof or rdb")] = "auto",
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask before replacing Redis's data")] = False,
+) -> None:
+    """Restore Redis from a backup: stop it, put the backup's files in place, start it, check it."""
+    from sysaccess.backup import BackupError, restore_redis, verify_backup
+
+    layout = _layout(profile, data_dir, redis_port)
+    try:
+        manifest = verify_backup(from_)
+    except BackupError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    console.print(
+        f"Backup of {manifest.created_at}: {manifest.rdb_keys} keys. It replaces the data of the Redis on "
+        f"port {layout.redis_port} ({layout.redis_dir}); writes made since the backup are lost."
+    )
+    if not yes and not typer.confirm("Restore?"):
+        raise typer.Exit(1)
+    try:
+        result = restore_redis(layout, from_, source=source, say=lambda line: console.print(f"  {line}"))
+    except BackupError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    expired = result.expected_keys - result.keys if result.source == "rdb" else 0
+    console.print(
+        f"[green]restored[/green] from the {result.source.upper()} copy: {result.keys} keys "
+        f"(the snapshot held {result.expected_keys}"
+        + (f"; {expired} expired since" if expired > 0 else "")
+        + f"). Redis answers on {layout.redis_url}."
+    )
+    if result.moved_aside is not None:
+        console.print(f"The files it replaced are in {result.moved_aside}.")
 
 
 def _interrupt_on_sigterm(_signum: int, _frame: object) -> None:
