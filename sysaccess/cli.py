@@ -147,17 +147,24 @@ def bench_intake(
         str, typer.Option(help="dev or test: whose var/ folder holds the run's data")
     ] = "test",
     report: Annotated[Path | None, typer.Option(help="Append the figures to this Markdown file")] = None,
+    deadline: Annotated[
+        float | None,
+        typer.Option(help="Overall limit in seconds (default 300 + 0.05 x requests); then exit 124"),
+    ] = None,
 ) -> None:
     """Intake throughput and latency (POST to event on Kafka) against a raw aiokafka baseline."""
     from sysaccess.bench_intake import run_intake_benchmark
 
-    run_intake_benchmark(
+    code = run_intake_benchmark(
         _profile(profile),
         requests=requests,
         concurrency=concurrency,
         report=report,
         console=console,
+        deadline=deadline,
     )
+    if code:
+        raise typer.Exit(code)
 
 
 @bench_app.command("flows")
@@ -168,11 +175,19 @@ def bench_flows(
         bool, typer.Option(help="Step the rate from 25% to 200% until p99 passes 500 ms")
     ] = False,
     report: Annotated[Path | None, typer.Option(help="Append the figures to this Markdown file")] = None,
+    deadline: Annotated[
+        float | None,
+        typer.Option(
+            help="Overall limit in seconds (default 180 + (steps + 2) x (duration + 90)); then exit 124"
+        ),
+    ] = None,
 ) -> None:
     """Full flows at a constant arrival rate, with a bare-aiokafka baseline in the same run."""
     from sysaccess.bench_flows import run_flows_benchmark
 
-    run_flows_benchmark(rate, duration, ramp, report, console)
+    code = run_flows_benchmark(rate, duration, ramp, report, console, deadline)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command()
@@ -183,23 +198,69 @@ def chaos(
     flows: Annotated[int, typer.Option(help="Full flows to drive")] = 200,
     concurrency: Annotated[int, typer.Option(help="Flows in flight")] = 24,
     report: Annotated[Path | None, typer.Option(help="Append the tables to this Markdown file")] = None,
+    deadline: Annotated[
+        float | None,
+        typer.Option(
+            help="Overall limit in seconds; default max(600, 1.2 x flows) per scenario. At the deadline "
+            "the run reports what it counted and what it was waiting on, stops its processes and exits 124"
+        ),
+    ] = None,
 ) -> None:
-    """Drive full flows while injecting a fault; print what was lost or duplicated ("all": every scenario)."""
-    import asyncio
+    """Drive full flows while injecting a fault; print what was lost or duplicated ("all": every scenario).
 
-    from sysaccess.chaos import SCENARIOS, append_report, print_report, run_scenario
+    Exit status: 0 passed, 1 lost or duplicated something, 124 deadline, 130 SIGINT, 143 SIGTERM.
+    Every process a run starts is stopped whichever way it ends.
+    """
+    import asyncio
+    import time
+
+    from sysaccess.chaos import (
+        SCENARIOS,
+        ChaosReport,
+        append_report,
+        default_deadline,
+        print_report,
+        run_scenario,
+    )
+    from sysaccess.deadline import DEADLINE_EXIT, SIGNAL_EXIT
 
     chosen = SCENARIOS if scenario == "all" else (scenario,)
-    failed = False
+    total = deadline if deadline is not None else sum(default_deadline(flows) for _ in chosen)
+    ends = time.monotonic() + total
+    code = 0
+    printed: list[ChaosReport] = []
     for name in chosen:
-        result = asyncio.run(run_scenario(name, flows, concurrency=concurrency, console=console))
-        print_report(result, console)
-        failed |= not result.passed
+        printed.clear()
+
+        def early(partial: ChaosReport) -> None:
+            print_report(partial, console)
+            printed.append(partial)
+
+        left = ends - time.monotonic()
+        result = asyncio.run(
+            run_scenario(
+                name,
+                flows,
+                concurrency=concurrency,
+                console=console,
+                deadline=max(left, 0.001),
+                announce=True,
+                handle_signals=True,
+                on_early_end=early,
+            )
+        )
+        if not printed:
+            print_report(result, console)
         if report is not None:
             command = f"sysaccess chaos {name} --flows {flows} --concurrency {concurrency}"
             append_report(result, report, command)
-    if failed:
-        raise typer.Exit(1)
+        if result.ended_by:
+            code = DEADLINE_EXIT if result.ended_by == "deadline" else SIGNAL_EXIT.get(result.ended_by, 1)
+            break
+        if not result.passed:
+            code = 1
+    if code:
+        raise typer.Exit(code)
 
 
 Bootstrap = Annotated[
