@@ -345,6 +345,14 @@ def dlq_replay(
             "--include-invalid", help="With --all, also replay records dead-lettered as invalid (unparseable)"
         ),
     ] = False,
+    allow_old: Annotated[
+        bool,
+        typer.Option(
+            "--allow-old",
+            help="Also replay records older than the consumers' 30-day idempotency window "
+            "(they may be applied twice)",
+        ),
+    ] = False,
     bootstrap: Bootstrap = DEV.infra.kafka_bootstrap,
 ) -> None:
     """Republish dead letters to their original topic (same key, value and headers).
@@ -368,7 +376,9 @@ def dlq_replay(
             if strangers:
                 raise dlq.DeadLetterError(f"not on {dlq_topic}: {', '.join(strangers)}")
             letters = [await dlq.get_dead_letter(bootstrap, i) for i in ids]
-        return await dlq.replay(bootstrap, letters, include_invalid=include_invalid or not replay_all)
+        return await dlq.replay(
+            bootstrap, letters, include_invalid=include_invalid or not replay_all, allow_old=allow_old
+        )
 
     try:
         outcomes = asyncio.run(run())

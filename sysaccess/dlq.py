@@ -26,6 +26,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
 from rich.table import Table
 
+from shared.idempotency import DEFAULT_RETENTION
 from shared.kafka import PRODUCER_CONFIG
 from shared.topics import NOTIFICATIONS_DEAD_LETTER
 
@@ -37,6 +38,10 @@ TRANSPORT_HEADERS = ("content-type", "correlation_id")
 # Dead letters of deliveries (e-mails, webhooks) are not Kafka records of a topic; they cannot
 # be replayed to one.
 NOT_REPLAYABLE = (NOTIFICATIONS_DEAD_LETTER,)
+# Consumers remember an applied eventId this long (shared/idempotency.py). A record older than
+# that may be applied again by a group that processed it the first time, so replay refuses it
+# unless told otherwise. A day of margin for the time between processing and dead-lettering.
+MAX_REPLAY_AGE_SECONDS = DEFAULT_RETENTION.total_seconds() - 86400
 
 
 class DeadLetterError(RuntimeError):
@@ -133,6 +138,9 @@ class DeadLetter:
     @property
     def replayable(self) -> bool:
         return self.id.topic not in NOT_REPLAYABLE
+
+    def age_seconds(self, now: datetime | None = None) -> float:
+        return ((now or datetime.now(UTC)) - self.at).total_seconds()
 
     def replay_headers(self, original: Sequence[tuple[str, bytes]] | None) -> list[tuple[str, bytes]]:
         """The headers to republish with: the original record's, or ours without what dead-lettering added."""
@@ -269,13 +277,32 @@ class ReplayOutcome:
     headers_from: str = ""  # "original record" or "dead letter"
 
 
+def refusal(
+    letter: DeadLetter, *, include_invalid: bool, allow_old: bool, now: datetime | None = None
+) -> str:
+    """Why a dead letter must not be replayed, or "" when it may."""
+    if not letter.replayable:
+        return f"{letter.id.topic} holds failed deliveries, not records"
+    if letter.reason == "invalid" and not include_invalid:
+        return "dead-lettered as invalid (use --include-invalid)"
+    if not allow_old and letter.age_seconds(now) > MAX_REPLAY_AGE_SECONDS:
+        days = DEFAULT_RETENTION.days
+        return f"older than the {days}-day idempotency window: could apply twice (use --allow-old)"
+    return ""
+
+
 async def replay(
-    bootstrap: str, letters: Iterable[DeadLetter], *, include_invalid: bool = True
+    bootstrap: str,
+    letters: Iterable[DeadLetter],
+    *,
+    include_invalid: bool = True,
+    allow_old: bool = False,
 ) -> list[ReplayOutcome]:
     """Republish each dead letter to its original topic; return what was done with each.
 
     ``include_invalid=False`` skips records dead-lettered as ``invalid`` (they could not even be
-    parsed, so the same consumer would dead-letter them again).
+    parsed, so the same consumer would dead-letter them again). Records older than the
+    consumers' idempotency window are skipped unless ``allow_old``.
     """
     consumer = _consumer(bootstrap)
     producer = AIOKafkaProducer(

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from sysaccess.infra import PROJECT_ROOT
+from sysaccess.processes import ProcessRegistry
 
 SCENARIO = "redis-restart"
 
@@ -177,3 +178,33 @@ def test_a_benchmark_past_its_deadline_reports_and_stops_everything(tmp_path: Pa
         assert left == {}, left
     finally:
         run.stop()
+
+
+def test_the_registry_stops_what_it_was_told_of_and_what_carries_the_run(tmp_path: Path) -> None:
+    folder = tmp_path / "run"
+    (folder / "redis").mkdir(parents=True)
+    registry = ProcessRegistry(folder, "probe")
+
+    def sleeper(env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(["sleep", "300"], start_new_session=True, env=env, cwd=cwd)
+
+    with registry.running():
+        told = sleeper(env={})
+        registry.track(told.pid, "told")
+        marked = sleeper()  # inherits the run's marker, as Kafka and the services do
+        in_folder = sleeper(env={}, cwd=folder / "redis")  # as redis-server, which hides the rest
+        stranger = sleeper(env={})
+        found = registry.leftovers()
+        assert {told.pid, marked.pid, in_folder.pid} <= set(found)
+        assert stranger.pid not in found
+    try:
+        for process in (told, marked, in_folder):
+            assert process.wait(timeout=15) is not None
+        assert stranger.poll() is None, "a process of no run is left alone"
+        # A process that shows up after the run stopped (a thread was still starting it) goes at once.
+        late = sleeper()
+        registry.track(late.pid, "late")
+        assert late.wait(timeout=10) is not None
+    finally:
+        stranger.kill()
+        stranger.wait()

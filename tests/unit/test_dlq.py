@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import timedelta
 
 import pytest
 from typer.testing import CliRunner
 
 from shared import topics
 from sysaccess.cli import app
-from sysaccess.dlq import DeadLetter, DeadLetterError, DeadLetterId, dlq_topic_of
+from sysaccess.dlq import DeadLetter, DeadLetterError, DeadLetterId, dlq_topic_of, refusal
 
 EVENT_ID = str(uuid.uuid4())
 VALUE = json.dumps({"eventId": EVENT_ID, "requestId": "r-1"}).encode()
@@ -92,6 +93,21 @@ def test_without_the_original_record_replay_drops_what_dead_lettering_added() ->
 
 def test_failed_deliveries_are_listed_but_not_replayable() -> None:
     assert not letter({}, topic=topics.NOTIFICATIONS_DEAD_LETTER).replayable
+
+
+def test_replay_refuses_what_could_apply_twice_or_never() -> None:
+    fresh = letter(DEAD_LETTER_HEADERS)
+    at = fresh.at
+    assert refusal(fresh, include_invalid=False, allow_old=False, now=at + timedelta(days=1)) == ""
+    # Past the consumers' 30-day idempotency window a group that applied it would apply it again.
+    old = at + timedelta(days=29, hours=1)
+    assert "idempotency window" in refusal(fresh, include_invalid=False, allow_old=False, now=old)
+    assert refusal(fresh, include_invalid=False, allow_old=True, now=old) == ""
+    invalid = letter({"dlq-reason": "invalid"})
+    assert "invalid" in refusal(invalid, include_invalid=False, allow_old=False, now=at)
+    assert refusal(invalid, include_invalid=True, allow_old=False, now=at) == ""
+    delivery = letter({}, topic=topics.NOTIFICATIONS_DEAD_LETTER)
+    assert "failed deliveries" in refusal(delivery, include_invalid=True, allow_old=True, now=at)
 
 
 def test_replay_wants_ids_or_all_but_not_both() -> None:
