@@ -28,7 +28,7 @@ from rich.table import Table
 
 from shared.idempotency import DEFAULT_RETENTION
 from shared.kafka import PRODUCER_CONFIG
-from shared.topics import NOTIFICATIONS_DEAD_LETTER
+from shared.topics import ALL_TOPICS, NOTIFICATIONS_DEAD_LETTER
 
 DLQ_SUFFIX = ".dlq"
 DLQ_HEADER_PREFIX = "dlq-"
@@ -129,9 +129,14 @@ class DeadLetter:
 
     @property
     def event_type(self) -> str:
+        """From the header when there is one, else the type the original topic carries (one
+        message type per topic), or the kind of a failed delivery."""
         header = self.header("event-type")
         if header:
             return header
+        for topic in ALL_TOPICS:
+            if topic.name == self.original_topic:
+                return topic.message.event_type
         body = self.payload()
         return str(body.get("kind", "")) if isinstance(body, dict) and "jobId" in body else ""
 

@@ -72,6 +72,7 @@ def test_the_error_and_the_origin_come_from_the_headers() -> None:
     assert found.original_topic == topics.ACCESS_CREATED.name
     assert found.original_position == (2, 41)
     assert found.event_id == EVENT_ID
+    assert found.event_type == "SystemAccessCreated"  # the one message type of the topic
     assert found.replayable
 
 
