@@ -314,8 +314,8 @@ async def run_benchmark(
 
     async def body() -> tuple[list[Step], Step]:
         guard.enter("starting Kafka, Redis and the services")
+        guard.registry.track_layout(stack.layout)  # their pid files are read whenever it stops
         await in_thread(stack.start)
-        guard.registry.track_layout(stack.layout)
         guard.enter("logging in to the portal")
         driver = FlowDriver(stack, "314000110_smartcloud", uuid.uuid4().hex[:8], deadline_seconds=60)
         await driver.open()

@@ -294,8 +294,8 @@ def run_intake_benchmark(
 
     async def body() -> tuple[Figures, Figures]:
         guard.enter("starting Kafka and Redis")
+        guard.registry.track_layout(layout)  # their pid files are read whenever it stops
         await in_thread(infra.start_all, layout)
-        guard.registry.track_layout(layout)
         guard.enter("starting request_intake")
         service.start()
         await in_thread(service.wait_healthy)

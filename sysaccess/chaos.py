@@ -365,8 +365,8 @@ class ChaosRun:
     async def execute(self) -> None:
         stack, guard, report = self.stack, self.guard, self.report
         guard.enter("starting Kafka, Redis and the services")
+        guard.registry.track_layout(stack.layout)  # their pid files are read whenever it stops
         await in_thread(stack.start)
-        guard.registry.track_layout(stack.layout)
         with webhook_receiver() as receiver:
             self.receiver = receiver
             guard.enter("registering a system with a webhook")

@@ -181,6 +181,16 @@ def marked_processes(run_id: str, folder: Path | None, exclude: Iterable[int] = 
     return sorted(found)
 
 
+def _belongs_to(pid: int, folder: Path) -> bool:
+    """The process names the folder in its command line or works inside it."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        cwd = os.readlink(f"/proc/{pid}/cwd")
+    except OSError:
+        return False
+    return str(folder).encode() in cmdline or f"{cwd}{os.sep}".startswith(f"{folder}{os.sep}")
+
+
 def _signal_group(pid: int, sig: int) -> None:
     """Signal the process's group when it leads one (every process here starts its own session),
     else the process alone."""
@@ -282,12 +292,10 @@ class ProcessRegistry:
             terminate({pid: started}, grace=2.0)
 
     def track_layout(self, layout: InfraLayout) -> None:
-        """Kafka and Redis of a layout, found by their pid files whenever the registry stops."""
+        """Kafka and Redis of a layout, found by their pid files whenever the registry stops (so
+        also those started, or started again, after this call)."""
         with self._lock:
             self._layouts.append(layout)
-        for pid_file in (layout.kafka_dir / "kafka.pid", layout.redis_dir / "redis.pid"):
-            with contextlib.suppress(OSError, ValueError):
-                self.track(int(pid_file.read_text().strip()), pid_file.stem)
 
     def pids(self) -> dict[int, int | None]:
         with self._lock:
@@ -297,7 +305,8 @@ class ProcessRegistry:
             for pid_file in (layout.kafka_dir / "kafka.pid", layout.redis_dir / "redis.pid"):
                 with contextlib.suppress(OSError, ValueError):
                     pid = int(pid_file.read_text().strip())
-                    found.setdefault(pid, start_time(pid))
+                    if _belongs_to(pid, layout.data_dir):  # not a stale file's recycled pid
+                        found.setdefault(pid, start_time(pid))
         return found
 
     def leftovers(self) -> list[int]:

@@ -170,11 +170,12 @@ def test_a_benchmark_past_its_deadline_reports_and_stops_everything(tmp_path: Pa
         assert "deadline of 20s reached" in text
         assert "while waiting on: " in text
         folder = PROJECT_ROOT / "var" / "test" / "bench-intake"
-        left = run_processes([str(folder).encode(), f"SYSACCESS_RUN=bench-intake-{run.proc.pid}-".encode()])
+        needles = [str(folder).encode(), f"SYSACCESS_RUN=bench-intake-{run.proc.pid}-".encode()]
+        left = run_processes(needles)
         deadline = time.monotonic() + 20
         while left and time.monotonic() < deadline:
             time.sleep(0.3)
-            left = run_processes([str(folder).encode()])
+            left = run_processes(needles)
         assert left == {}, left
     finally:
         run.stop()
