@@ -16,6 +16,7 @@ A dead letter is named ``<dlq topic>:<partition>:<offset>``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -177,6 +178,8 @@ async def _start(client: AIOKafkaConsumer | AIOKafkaProducer, bootstrap: str) ->
     try:
         await asyncio.wait_for(client.start(), timeout=20)
     except (KafkaError, TimeoutError, OSError) as exc:
+        with contextlib.suppress(Exception):
+            await client.stop()
         raise DeadLetterError(f"cannot reach Kafka at {bootstrap}: {exc!r}") from exc
 
 
