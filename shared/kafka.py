@@ -47,12 +47,13 @@ class KafkaCredentials:
 
     username: str
     password: str = field(repr=False)
+    mechanism: str = "SCRAM-SHA-512"
 
     def client_options(self) -> dict[str, Any]:
         """Keyword arguments for aiokafka's producer, consumer and admin client."""
         return {
             "security_protocol": "SASL_PLAINTEXT",
-            "sasl_mechanism": "SCRAM-SHA-512",
+            "sasl_mechanism": self.mechanism,
             "sasl_plain_username": self.username,
             "sasl_plain_password": self.password,
         }

@@ -3,11 +3,15 @@
 Latency runs from the vendor's POST to the outcome event on Kafka. The same run measures a
 raw baseline: the same Kafka hops with bare aiokafka (produce, consume and produce, consume,
 committing every message), at the same offered rate.
+
+The run has an overall deadline; at the deadline, or on SIGINT/SIGTERM, it prints what the step
+under way has counted and what it was waiting on, and stops every process it started.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -27,6 +31,7 @@ from shared import topics
 from shared.events import EXAMPLES, RequestWithdrawn
 from shared.kafka import PRODUCER_CONFIG, ensure_topics
 from shared.topics import Topic
+from sysaccess.deadline import RunEnded, RunGuard, in_thread
 from sysaccess.flows import FlowDriver
 from sysaccess.infra import PROJECT_ROOT
 from sysaccess.kafka_logins import admin_login, admin_options
@@ -48,6 +53,20 @@ class Step:
     wall_seconds: float = 0.0
     cpu_per_1000: dict[str, float] = field(default_factory=dict)
     peak_rss_mb: dict[str, float] = field(default_factory=dict)
+    # While the step runs (for a deadline report): ids sent so far and the watcher seeing them.
+    sent: dict[str, float] = field(default_factory=dict, repr=False)
+    watcher: OutcomeWatcher | None = field(default=None, repr=False)
+
+    def live(self) -> str:
+        """Counts of a step under way: lost (errors), duplicated, still pending."""
+        seen = self.watcher.seen if self.watcher is not None else {}
+        arrived = sum(1 for r in self.sent if r in seen)
+        duplicated = self.watcher.duplicates if self.watcher is not None else 0
+        pending = self.started - arrived - self.errors
+        return (
+            f"{self.name} at {self.offered_rate:.0f}/s: {self.started} started, {arrived} outcomes seen, "
+            f"lost {self.errors}, duplicated {duplicated}, still pending {pending}"
+        )
 
     @property
     def rate(self) -> float:
@@ -65,6 +84,7 @@ class Step:
 class OutcomeWatcher:
     def __init__(self, bootstrap: str, topic_names: tuple[str, ...], id_field: str = "requestId") -> None:
         self.seen: dict[str, float] = {}
+        self.duplicates = 0
         self.consumer = AIOKafkaConsumer(
             *topic_names,
             bootstrap_servers=bootstrap,
@@ -91,9 +111,11 @@ class OutcomeWatcher:
             for msgs in batch.values():
                 for msg in msgs:
                     try:
-                        self.seen.setdefault(str(json.loads(msg.value)[self.id_field]), now)
+                        key = str(json.loads(msg.value)[self.id_field])
                     except (ValueError, KeyError, TypeError):
                         continue
+                    self.duplicates += key in self.seen
+                    self.seen.setdefault(key, now)
 
     async def stop(self) -> None:
         if self.task is not None:
@@ -155,15 +177,22 @@ async def _settle(
 
 
 async def _flows_step(
-    stack: LocalStack, driver: FlowDriver, rate: float, duration: float, progress: Progress
+    stack: LocalStack,
+    driver: FlowDriver,
+    rate: float,
+    duration: float,
+    progress: Progress,
+    live: list[Step],
 ) -> Step:
     step = Step("sysaccess flows", rate, duration)
+    live.append(step)
     watcher = OutcomeWatcher(stack.layout.kafka_bootstrap, OUTCOME_TOPICS)
+    step.watcher = watcher
     await watcher.start()
     usage = Usage(stack.pids())
     total = int(rate * duration)
     bar = progress.add_task(f"flows at {rate:.0f}/s", total=total)
-    posted: dict[str, float] = {}
+    posted = step.sent
     tasks: list[asyncio.Task[None]] = []
 
     first_index = driver.issued
@@ -183,17 +212,20 @@ async def _flows_step(
         if delay > 0:
             await asyncio.sleep(delay)
         tasks.append(asyncio.create_task(flow(index)))
+        step.started += 1
         if index % 50 == 0:
             usage.sample()
-    step.started = total
     await asyncio.gather(*tasks)
     await _settle(step, posted, watcher, begin, usage)
     return step
 
 
-async def _raw_step(bootstrap: str, rate: float, duration: float, progress: Progress) -> Step:
+async def _raw_step(
+    bootstrap: str, rate: float, duration: float, progress: Progress, live: list[Step]
+) -> Step:
     """Bare aiokafka: the same two hops, committing every message, at the same offered rate."""
     step = Step("raw aiokafka (2 hops)", rate, duration)
+    live.append(step)
     suffix = uuid.uuid4().hex[:6]
     first, second = f"bench-raw-a-{suffix}", f"bench-raw-b-{suffix}"
     await ensure_topics(
@@ -213,6 +245,7 @@ async def _raw_step(bootstrap: str, rate: float, duration: float, progress: Prog
         **login,
     )
     watcher = OutcomeWatcher(bootstrap, (second,))
+    step.watcher = watcher
     for client in (producer, relay_producer, relay):
         await client.start()
     await watcher.start()
@@ -227,7 +260,7 @@ async def _raw_step(bootstrap: str, rate: float, duration: float, progress: Prog
     template = dict(EXAMPLES["SystemAccessRequested"])
     total = int(rate * duration)
     bar = progress.add_task(f"raw at {rate:.0f}/s", total=total)
-    sent: dict[str, float] = {}
+    sent = step.sent
 
     async def send(request_id: str) -> None:
         sent[request_id] = time.perf_counter()
@@ -242,7 +275,7 @@ async def _raw_step(bootstrap: str, rate: float, duration: float, progress: Prog
         if delay > 0:
             await asyncio.sleep(delay)
         tasks.append(asyncio.create_task(send(str(uuid.uuid4()))))
-    step.started = total
+        step.started += 1
     await asyncio.gather(*tasks)
     await _settle(step, sent, watcher, begin, usage)
     relay_task.cancel()
@@ -261,25 +294,75 @@ def machine() -> str:
     )
 
 
-async def run_benchmark(rates: list[float], duration: float, console: Console) -> tuple[list[Step], Step]:
+def default_deadline(steps: int, duration: float) -> float:
+    """Start-up, a warm-up, each step and the baseline, each with its settle time, and a margin."""
+    return 180.0 + (steps + 2) * (duration + 90.0)
+
+
+async def run_benchmark(
+    rates: list[float],
+    duration: float,
+    console: Console,
+    *,
+    deadline: float | None = None,
+    handle_signals: bool = False,
+) -> tuple[list[Step], Step]:
+    """The steps and the baseline. Raises ``RunEnded`` (after reporting and stopping every process)
+    when the deadline or a signal ended the run."""
     stack = LocalStack(PROJECT_ROOT / "var" / "bench" / f"flows-{os.getpid()}")
-    await asyncio.to_thread(stack.start)
-    try:
+    limit = default_deadline(len(rates), duration) if deadline is None else deadline
+    guard = RunGuard("bench-flows", stack.folder, limit, console, announce=True)
+    live: list[Step] = []
+
+    def under_way() -> str:
+        return live[-1].live() if live else ""
+
+    async def body() -> tuple[list[Step], Step]:
+        guard.enter("starting Kafka, Redis and the services")
+        guard.registry.track_layout(stack.layout)  # their pid files are read whenever it stops
+        await in_thread(stack.start)
+        guard.enter("logging in to the portal")
         driver = FlowDriver(stack, "314000110_smartcloud", uuid.uuid4().hex[:8], deadline_seconds=60)
         await driver.open()
-        steps: list[Step] = []
-        with Progress(console=console) as progress:
-            await _flows_step(stack, driver, min(rates[0], 20), 3, progress)  # warm-up, not reported
-            for rate in rates:
-                step = await _flows_step(stack, driver, rate, duration, progress)
-                steps.append(step)
-                if not step.healthy and len(rates) > 1:
-                    break
-            raw = await _raw_step(stack.layout.kafka_bootstrap, steps[-1].offered_rate, duration, progress)
-        await driver.close()
-    finally:
-        await asyncio.to_thread(stack.stop)
-    return steps, raw
+        try:
+            steps: list[Step] = []
+            with Progress(console=console) as progress:
+                guard.enter("warm-up flows", under_way)
+                await _flows_step(stack, driver, min(rates[0], 20), 3, progress, live)  # not reported
+                for rate in rates:
+                    guard.enter(f"flows at {rate:.0f}/s", under_way)
+                    step = await _flows_step(stack, driver, rate, duration, progress, live)
+                    steps.append(step)
+                    if not step.healthy and len(rates) > 1:
+                        break
+                guard.enter("raw aiokafka baseline", under_way)
+                raw = await _raw_step(
+                    stack.layout.kafka_bootstrap, steps[-1].offered_rate, duration, progress, live
+                )
+        finally:
+            await driver.close()
+        return steps, raw
+
+    console.print(f"bench flows: deadline {limit:.0f}s, run folder {stack.folder}", highlight=False)
+    with guard.signals() if handle_signals else contextlib.nullcontext(), guard.registry.running():
+        result: tuple[list[Step], Step] | None = None
+        try:
+            result = await guard.run(body)
+            if guard.ended_by:
+                finished = [s for s in live[1:] if s.wall_seconds]  # live[0] is the warm-up
+                console.print(
+                    f"[red]{guard.ending()}[/red] after {guard.elapsed:.0f}s while waiting on: "
+                    f"{guard.waiting_on()}. {len(finished)} step(s) had finished; an unfinished "
+                    "benchmark appends nothing to its report.",
+                    highlight=False,
+                )
+        finally:
+            guard.cleaning()
+            guard.enter("stopping every process of the run")
+            await in_thread(guard.registry.stop_all if guard.ended_by else stack.stop)
+    if guard.ended_by or result is None:
+        raise RunEnded(guard.ending(), guard.exit_code)
+    return result
 
 
 def report(steps: list[Step], raw: Step, console: Console) -> str:
@@ -358,10 +441,21 @@ def plot(steps: list[Step], path: Path) -> None:
 
 
 def run_flows_benchmark(
-    rate: float, duration: float, ramp: bool, report_path: Path | None, console: Console
-) -> None:
+    rate: float,
+    duration: float,
+    ramp: bool,
+    report_path: Path | None,
+    console: Console,
+    deadline: float | None = None,
+) -> int:
+    """Run, report and return the exit status (0, or 124 / 130 / 143 for a deadline or a signal)."""
     rates = [rate * f for f in (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0)] if ramp else [rate]
-    steps, raw = asyncio.run(run_benchmark(rates, duration, console))
+    try:
+        steps, raw = asyncio.run(
+            run_benchmark(rates, duration, console, deadline=deadline, handle_signals=True)
+        )
+    except RunEnded as ended:
+        return ended.exit_code
     text = report(steps, raw, console)
     if report_path is not None:
         png = report_path.parent / "benchmark-flows.png"
@@ -374,3 +468,4 @@ def run_flows_benchmark(
                 f"{text}\n\n![latency against offered rate]({png.name})\n"
             )
         console.print(f"appended to {report_path}; plot in {png}")
+    return 0

@@ -2,6 +2,9 @@
 
 Both sides move the same payloads through the same broker with the same producer settings
 (acks=all, idempotence on), and the latency clock of both stops when a consumer sees the record.
+
+The run has an overall deadline; at the deadline, or on SIGINT/SIGTERM, it prints what the step
+under way has counted and what it was waiting on, and stops every process it started.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from shared.kafka import create_producer, ensure_topics
 from shared.topics import ACCESS_REQUESTED
 from sysaccess import infra, oidc
 from sysaccess.credentials import service_env
+from sysaccess.deadline import RunEnded, RunGuard, in_thread
 from sysaccess.kafka_logins import admin_options
 from sysaccess.processes import ServiceProcess
 from sysaccess.profiles import Profile
@@ -64,6 +68,7 @@ class _Watcher:
 
     def __init__(self, bootstrap: str, topic: str, id_field: str) -> None:
         self.seen: dict[str, float] = {}
+        self.duplicates = 0
         self._consumer = AIOKafkaConsumer(
             topic,
             bootstrap_servers=bootstrap,
@@ -93,6 +98,7 @@ class _Watcher:
                         key = json.loads(msg.value)[self._id_field]
                     except (ValueError, KeyError, TypeError):
                         continue
+                    self.duplicates += str(key) in self.seen
                     self.seen.setdefault(str(key), now)
 
     async def wait_for(self, ids: set[str], timeout: float) -> None:
@@ -106,13 +112,48 @@ class _Watcher:
         await self._consumer.stop()
 
 
+@dataclass
+class Live:
+    """The step under way, for a deadline report."""
+
+    name: str = ""
+    total: int = 0
+    started: dict[str, float] | None = None
+    watcher: _Watcher | None = None
+    errors: int = 0
+
+    def __str__(self) -> str:
+        sent = self.started or {}
+        seen = self.watcher.seen if self.watcher is not None else {}
+        arrived = sum(1 for i in sent if i in seen)
+        duplicated = self.watcher.duplicates if self.watcher is not None else 0
+        return (
+            f"{self.name}: {len(sent)} of {self.total} sent, {arrived} seen on Kafka, lost {self.errors}, "
+            f"duplicated {duplicated}, still pending {self.total - arrived - self.errors}"
+        )
+
+
 async def _intake_run(
-    url: str, bootstrap: str, token: str, requests: int, concurrency: int, progress: Progress
+    url: str,
+    bootstrap: str,
+    token: str,
+    requests: int,
+    concurrency: int,
+    progress: Progress,
+    live: Live | None = None,
 ) -> Figures:
     watcher = _Watcher(bootstrap, ACCESS_REQUESTED.name, "requestId")
     await watcher.start()
     started: dict[str, float] = {}
     errors = 0
+    if live is not None:
+        live.name, live.total, live.started, live.watcher, live.errors = (
+            "intake POST -> event",
+            requests,
+            started,
+            watcher,
+            0,
+        )
     task = progress.add_task("intake POST -> event", total=requests)
     queue: asyncio.Queue[int] = asyncio.Queue()
     for i in range(requests):
@@ -143,6 +184,8 @@ async def _intake_run(
                     started[response.json()["id"]] = t0
                 else:
                     errors += 1
+                    if live is not None:
+                        live.errors = errors
                 progress.advance(task)
 
         begin = time.perf_counter()
@@ -157,7 +200,9 @@ async def _intake_run(
     return Figures("request_intake (HTTP+JWT+Redis outbox+relay)", len(latencies), end - begin, latencies)
 
 
-async def _raw_run(bootstrap: str, count: int, concurrency: int, progress: Progress) -> Figures:
+async def _raw_run(
+    bootstrap: str, count: int, concurrency: int, progress: Progress, live: Live | None = None
+) -> Figures:
     """Bare aiokafka: produce the same event payload and see it consumed, same concurrency."""
     topic = "sysaccess.bench-raw.v1"
     from shared.events import RequestWithdrawn
@@ -170,6 +215,14 @@ async def _raw_run(bootstrap: str, count: int, concurrency: int, progress: Progr
     await producer.start()
     template = dict(EXAMPLES["SystemAccessRequested"])
     started: dict[str, float] = {}
+    if live is not None:
+        live.name, live.total, live.started, live.watcher, live.errors = (
+            "raw aiokafka produce -> consume",
+            count,
+            started,
+            watcher,
+            0,
+        )
     task = progress.add_task("raw aiokafka produce -> consume", total=count)
     queue: asyncio.Queue[int] = asyncio.Queue()
     for i in range(count):
@@ -202,9 +255,21 @@ def _machine() -> str:
     return f"{platform.system()} {platform.machine()}, {cpus} cores, Python {platform.python_version()}"
 
 
+def default_deadline(requests: int) -> float:
+    """Start-up, both runs with their 60-second waits for the last records, and a margin."""
+    return 300.0 + requests * 0.05
+
+
 def run_intake_benchmark(
-    profile: Profile, *, requests: int, concurrency: int, report: Path | None, console: Console
-) -> None:
+    profile: Profile,
+    *,
+    requests: int,
+    concurrency: int,
+    report: Path | None,
+    console: Console,
+    deadline: float | None = None,
+) -> int:
+    """Run, print and return the exit status (0, or 124 / 130 / 143 for a deadline or a signal)."""
     # Its own broker and Redis, so a benchmark never shares a data folder with `make test`.
     layout = infra.InfraLayout(
         profile.var / "bench-intake",
@@ -217,17 +282,19 @@ def run_intake_benchmark(
     # A broker's storage is formatted for one security mode: start from empty folders.
     shutil.rmtree(layout.kafka_dir, ignore_errors=True)
     shutil.rmtree(layout.redis_dir, ignore_errors=True)
-    infra.start_all(layout)
-    # One provider token for the run (it lives 120 s; a run of the default size takes seconds).
-    token = VendorTokens(layout.oidc_url).get(scopes=SCOPES)
+    limit = default_deadline(requests) if deadline is None else deadline
+    guard = RunGuard("bench-intake", layout.data_dir, limit, console, announce=True)
+    live = Live()
+    tokens = VendorTokens(layout.oidc_url)
     port = infra.free_port()
-    prefix = f"bench-{uuid.uuid4().hex[:8]}"
+    # Named so the intake's Redis user and Kafka principal may use them (intake-*, request-intake*).
+    prefix = f"intake-bench-{uuid.uuid4().hex[:8]}"
     env = {
         "INTAKE_PORT": str(port),
         "INTAKE_KAFKA_BOOTSTRAP": layout.kafka_bootstrap,
         "INTAKE_REDIS_URL": layout.redis_url,
         "INTAKE_REDIS_PREFIX": prefix,
-        "INTAKE_CONSUMER_GROUP": prefix,
+        "INTAKE_CONSUMER_GROUP": f"request-{prefix}",
         "INTAKE_TOKEN_ISSUER": layout.oidc_issuer(oidc.MASKINPORTEN),
         "SYSACCESS_ENV": "local",
         **service_env(layout.data_dir),
@@ -235,22 +302,54 @@ def run_intake_benchmark(
         "INTAKE_LOG_LEVEL": "WARNING",
     }
     service = ServiceProcess("request_intake", port, env, profile.var / "logs" / "bench-intake.log")
-    service.start()
+
+    async def body() -> tuple[Figures, Figures]:
+        guard.enter("starting Kafka and Redis")
+        guard.registry.track_layout(layout)  # their pid files are read whenever it stops
+        await in_thread(infra.start_all, layout)
+        # One provider token for the run (it lives 120 s; a run of the default size takes seconds).
+        token = await in_thread(tokens.get, "314000110", SCOPES)
+        guard.enter("starting request_intake")
+        service.start()
+        await in_thread(service.wait_healthy)
+        with Progress(console=console) as progress:
+            guard.enter("intake POST -> event", lambda: str(live))
+            ours = await _intake_run(
+                service.url, layout.kafka_bootstrap, token, requests, concurrency, progress, live
+            )
+            guard.enter("raw aiokafka produce -> consume", lambda: str(live))
+            raw = await _raw_run(layout.kafka_bootstrap, requests, concurrency, progress, live)
+        return ours, raw
+
+    async def main() -> tuple[Figures, Figures]:
+        console.print(f"bench intake: deadline {limit:.0f}s, data in {layout.data_dir}", highlight=False)
+        with guard.signals(), guard.registry.running():
+            result: tuple[Figures, Figures] | None = None
+            try:
+                result = await guard.run(body)
+                if guard.ended_by:
+                    console.print(
+                        f"[red]{guard.ending()}[/red] after {guard.elapsed:.0f}s while waiting on: "
+                        f"{guard.waiting_on()}. An unfinished benchmark appends nothing to its report.",
+                        highlight=False,
+                    )
+            finally:
+                guard.cleaning()
+                guard.enter("stopping every process of the run")
+
+                def stop() -> None:
+                    service.stop()
+                    infra.stop_all(layout)
+
+                await in_thread(guard.registry.stop_all if guard.ended_by else stop)
+        if guard.ended_by or result is None:
+            raise RunEnded(guard.ending(), guard.exit_code)
+        return result
+
     try:
-        service.wait_healthy()
-
-        async def both() -> tuple[Figures, Figures]:
-            with Progress(console=console) as progress:
-                ours = await _intake_run(
-                    service.url, layout.kafka_bootstrap, token, requests, concurrency, progress
-                )
-                raw = await _raw_run(layout.kafka_bootstrap, requests, concurrency, progress)
-            return ours, raw
-
-        ours, raw = asyncio.run(both())
-    finally:
-        service.stop()
-        infra.stop_all(layout)
+        ours, raw = asyncio.run(main())
+    except RunEnded as ended:
+        return ended.exit_code
     ratio = ours.rate / raw.rate if raw.rate else 0.0
     table = Table(title=f"Intake benchmark: {requests} requests, concurrency {concurrency}")
     for column in ("path", "completed", "per second", "p50 ms", "p95 ms", "p99 ms", "max ms"):
@@ -270,6 +369,7 @@ def run_intake_benchmark(
     if report is not None:
         _append_report(report, requests, concurrency, ours, raw, ratio)
         console.print(f"appended to {report}")
+    return 0
 
 
 def _append_report(

@@ -10,9 +10,10 @@ from typing import Annotated
 import httpx
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from shared.orgno import is_valid_org_no
-from sysaccess import infra, oidc
+from sysaccess import infra, kafka_logins, oidc
 from sysaccess.processes import service_processes, smtp_catcher
 from sysaccess.profiles import DEV, TEST, Profile
 from sysaccess.vendor_tokens import ALL_SCOPES
@@ -24,6 +25,8 @@ app.add_typer(infra_app, name="infra")
 app.add_typer(bench_app, name="bench")
 compose_app = typer.Typer(help="What docker-compose needs: secrets and generated files", no_args_is_help=True)
 app.add_typer(compose_app, name="compose")
+dlq_app = typer.Typer(help="Dead letters: list, show, replay", no_args_is_help=True)
+app.add_typer(dlq_app, name="dlq")
 console = Console()
 
 PROFILES = {"dev": DEV, "test": TEST}
@@ -150,17 +153,24 @@ def bench_intake(
         str, typer.Option(help="dev or test: whose var/ folder holds the run's data")
     ] = "test",
     report: Annotated[Path | None, typer.Option(help="Append the figures to this Markdown file")] = None,
+    deadline: Annotated[
+        float | None,
+        typer.Option(help="Overall limit in seconds (default 300 + 0.05 x requests); then exit 124"),
+    ] = None,
 ) -> None:
     """Intake throughput and latency (POST to event on Kafka) against a raw aiokafka baseline."""
     from sysaccess.bench_intake import run_intake_benchmark
 
-    run_intake_benchmark(
+    code = run_intake_benchmark(
         _profile(profile),
         requests=requests,
         concurrency=concurrency,
         report=report,
         console=console,
+        deadline=deadline,
     )
+    if code:
+        raise typer.Exit(code)
 
 
 @bench_app.command("flows")
@@ -171,11 +181,19 @@ def bench_flows(
         bool, typer.Option(help="Step the rate from 25% to 200% until p99 passes 500 ms")
     ] = False,
     report: Annotated[Path | None, typer.Option(help="Append the figures to this Markdown file")] = None,
+    deadline: Annotated[
+        float | None,
+        typer.Option(
+            help="Overall limit in seconds (default 180 + (steps + 2) x (duration + 90)); then exit 124"
+        ),
+    ] = None,
 ) -> None:
     """Full flows at a constant arrival rate, with a bare-aiokafka baseline in the same run."""
     from sysaccess.bench_flows import run_flows_benchmark
 
-    run_flows_benchmark(rate, duration, ramp, report, console)
+    code = run_flows_benchmark(rate, duration, ramp, report, console, deadline)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command()
@@ -186,23 +204,293 @@ def chaos(
     flows: Annotated[int, typer.Option(help="Full flows to drive")] = 200,
     concurrency: Annotated[int, typer.Option(help="Flows in flight")] = 24,
     report: Annotated[Path | None, typer.Option(help="Append the tables to this Markdown file")] = None,
+    deadline: Annotated[
+        float | None,
+        typer.Option(
+            help="Overall limit in seconds; default max(600, 1.2 x flows) per scenario. At the deadline "
+            "the run reports what it counted and what it was waiting on, stops its processes and exits 124"
+        ),
+    ] = None,
 ) -> None:
-    """Drive full flows while injecting a fault; print what was lost or duplicated ("all": every scenario)."""
-    import asyncio
+    """Drive full flows while injecting a fault; print what was lost or duplicated ("all": every scenario).
 
-    from sysaccess.chaos import SCENARIOS, append_report, print_report, run_scenario
+    Exit status: 0 passed, 1 lost or duplicated something, 124 deadline, 130 SIGINT, 143 SIGTERM.
+    Every process a run starts is stopped whichever way it ends.
+    """
+    import asyncio
+    import time
+
+    from sysaccess.chaos import (
+        SCENARIOS,
+        ChaosReport,
+        append_report,
+        default_deadline,
+        print_report,
+        run_scenario,
+    )
+    from sysaccess.deadline import DEADLINE_EXIT, SIGNAL_EXIT
 
     chosen = SCENARIOS if scenario == "all" else (scenario,)
-    failed = False
+    total = deadline if deadline is not None else sum(default_deadline(flows) for _ in chosen)
+    ends = time.monotonic() + total
+    code = 0
+    printed: list[ChaosReport] = []
     for name in chosen:
-        result = asyncio.run(run_scenario(name, flows, concurrency=concurrency, console=console))
-        print_report(result, console)
-        failed |= not result.passed
+        printed.clear()
+
+        def early(partial: ChaosReport) -> None:
+            print_report(partial, console)
+            printed.append(partial)
+
+        left = ends - time.monotonic()
+        result = asyncio.run(
+            run_scenario(
+                name,
+                flows,
+                concurrency=concurrency,
+                console=console,
+                deadline=max(left, 0.001),
+                announce=True,
+                handle_signals=True,
+                on_early_end=early,
+            )
+        )
+        if not printed:
+            print_report(result, console)
         if report is not None:
             command = f"sysaccess chaos {name} --flows {flows} --concurrency {concurrency}"
             append_report(result, report, command)
-    if failed:
+        if result.ended_by:
+            code = DEADLINE_EXIT if result.ended_by == "deadline" else SIGNAL_EXIT.get(result.ended_by, 1)
+            break
+        if not result.passed:
+            code = 1
+    if code:
+        raise typer.Exit(code)
+
+
+Bootstrap = Annotated[
+    str,
+    typer.Option(
+        "--bootstrap",
+        envvar="SYSACCESS_KAFKA_BOOTSTRAP",
+        help="Kafka bootstrap servers (default: the dev profile's broker)",
+    ),
+]
+
+
+def _dlq_fail(exc: Exception) -> typer.Exit:
+    console.print(f"[red]error:[/red] {exc}")
+    return typer.Exit(1)
+
+
+@dlq_app.command("list")
+def dlq_list(
+    topic: Annotated[
+        str | None, typer.Option("--topic", help="A topic or its .dlq topic; default: every .dlq topic")
+    ] = None,
+    bootstrap: Bootstrap = DEV.infra.kafka_bootstrap,
+    limit: Annotated[int, typer.Option(help="Show at most this many, the newest")] = 100,
+) -> None:
+    """List dead letters with their id, event, reason and error."""
+    kafka_logins.remember_from_environment(bootstrap)
+    import asyncio
+
+    from sysaccess import dlq
+
+    async def collect() -> dict[str, list[dlq.DeadLetter]]:
+        names = [dlq.dlq_topic_of(topic)] if topic else await dlq.dlq_topics(bootstrap)
+        return {name: await dlq.read_dead_letters(bootstrap, name) for name in names}
+
+    try:
+        found = asyncio.run(collect())
+    except dlq.DeadLetterError as exc:
+        raise _dlq_fail(exc) from exc
+    if topic is None:
+        console.print(dlq.summary_table({name: len(letters) for name, letters in found.items()}))
+    letters = sorted(
+        (letter for letters in found.values() for letter in letters), key=lambda d: d.timestamp_ms
+    )
+    shown = letters[-limit:] if limit > 0 else letters
+    title = f"{len(letters)} dead letter(s)" + (f" on {dlq.dlq_topic_of(topic)}" if topic else "")
+    if len(shown) < len(letters):
+        title += f", newest {len(shown)} shown"
+    console.print(dlq.letters_table(shown, title))
+
+
+@dlq_app.command("show")
+def dlq_show(
+    letter_id: Annotated[str, typer.Argument(metavar="ID", help="<topic>.dlq:<partition>:<offset>")],
+    bootstrap: Bootstrap = DEV.infra.kafka_bootstrap,
+) -> None:
+    """Show one dead letter: where it came from, its error, its headers and its value."""
+    kafka_logins.remember_from_environment(bootstrap)
+    import asyncio
+
+    from sysaccess import dlq
+
+    try:
+        letter = asyncio.run(dlq.get_dead_letter(bootstrap, dlq.DeadLetterId.parse(letter_id)))
+    except dlq.DeadLetterError as exc:
+        raise _dlq_fail(exc) from exc
+    facts, headers = dlq.letter_tables(letter)
+    console.print(facts)
+    console.print(headers)
+    console.print("[bold]Value[/bold]")
+    console.print(dlq.pretty_value(letter), markup=False, highlight=False)
+
+
+@dlq_app.command("replay")
+def dlq_replay(
+    topic: Annotated[str, typer.Option("--topic", help="The topic (or its .dlq topic) to replay from")],
+    letter_ids: Annotated[
+        list[str] | None, typer.Option("--id", help="A dead letter to replay (repeatable)")
+    ] = None,
+    replay_all: Annotated[bool, typer.Option("--all", help="Replay every dead letter of the topic")] = False,
+    include_invalid: Annotated[
+        bool,
+        typer.Option(
+            "--include-invalid", help="With --all, also replay records dead-lettered as invalid (unparseable)"
+        ),
+    ] = False,
+    allow_old: Annotated[
+        bool,
+        typer.Option(
+            "--allow-old",
+            help="Also replay records older than the consumers' 30-day idempotency window "
+            "(they may be applied twice)",
+        ),
+    ] = False,
+    bootstrap: Bootstrap = DEV.infra.kafka_bootstrap,
+) -> None:
+    """Republish dead letters to their original topic (same key, value and headers).
+
+    Safe to run twice: consumers apply each eventId once, so a record that was applied is a no-op.
+    """
+    kafka_logins.remember_from_environment(bootstrap)
+    import asyncio
+
+    from sysaccess import dlq
+
+    if bool(letter_ids) == replay_all:
+        raise typer.BadParameter("give either --id (one or more) or --all")
+    dlq_topic = dlq.dlq_topic_of(topic)
+
+    async def run() -> list[dlq.ReplayOutcome]:
+        if replay_all:
+            letters = await dlq.read_dead_letters(bootstrap, dlq_topic)
+        else:
+            ids = [dlq.DeadLetterId.parse(i) for i in letter_ids or []]
+            strangers = [str(i) for i in ids if i.topic != dlq_topic]
+            if strangers:
+                raise dlq.DeadLetterError(f"not on {dlq_topic}: {', '.join(strangers)}")
+            letters = [await dlq.get_dead_letter(bootstrap, i) for i in ids]
+        return await dlq.replay(
+            bootstrap, letters, include_invalid=include_invalid or not replay_all, allow_old=allow_old
+        )
+
+    try:
+        outcomes = asyncio.run(run())
+    except dlq.DeadLetterError as exc:
+        raise _dlq_fail(exc) from exc
+    console.print(dlq.outcomes_table(outcomes))
+    done = sum(o.status == "republished" for o in outcomes)
+    console.print(f"{done} republished, {len(outcomes) - done} skipped")
+    if letter_ids and done < len(outcomes):
         raise typer.Exit(1)
+
+
+def _layout(profile: str, data_dir: Path | None, redis_port: int | None) -> infra.InfraLayout:
+    import dataclasses
+
+    layout = _profile(profile).infra
+    if data_dir is not None:
+        layout = dataclasses.replace(layout, data_dir=data_dir)
+    if redis_port is not None:
+        layout = dataclasses.replace(layout, redis_port=redis_port)
+    return layout
+
+
+ProfileOption = Annotated[str, typer.Option(help="dev or test: whose Redis and var/ folder")]
+DataDirOption = Annotated[
+    Path | None, typer.Option(help="Data folder of another layout (its Redis is <data-dir>/redis)")
+]
+RedisPortOption = Annotated[int | None, typer.Option(help="Redis port of that layout")]
+
+
+@app.command()
+def backup(
+    to: Annotated[
+        Path | None, typer.Option("--to", help="New folder for the backup; default var/backups/redis-<time>")
+    ] = None,
+    profile: ProfileOption = "dev",
+    data_dir: DataDirOption = None,
+    redis_port: RedisPortOption = None,
+) -> None:
+    """Back up Redis: a BGSAVE snapshot and a copy of the append-only files, both checked."""
+    from datetime import UTC, datetime
+
+    from sysaccess.backup import BackupError, backup_redis
+
+    layout = _layout(profile, data_dir, redis_port)
+    dest = to or _profile(profile).var / "backups" / f"redis-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
+    try:
+        manifest = backup_redis(layout.admin_redis_url, dest, say=lambda line: console.print(f"  {line}"))
+    except BackupError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    table = Table(title=f"Backup of {manifest.redis_url} in {dest}")
+    table.add_column("file")
+    table.add_column("bytes", justify="right")
+    table.add_column("sha256")
+    for entry in manifest.files:
+        table.add_row(entry.path, str(entry.bytes), entry.sha256[:16])
+    console.print(table)
+    aof = "valid" if manifest.aof_valid else "missing or not valid (restore will use the snapshot)"
+    console.print(
+        f"{manifest.rdb_keys} keys in the snapshot (Redis {manifest.redis_version}); AOF copy {aof}.\n"
+        f"Restore with: sysaccess restore --from {dest}"
+    )
+
+
+@app.command()
+def restore(
+    from_: Annotated[Path, typer.Option("--from", help="A folder made by `sysaccess backup`")],
+    profile: ProfileOption = "dev",
+    data_dir: DataDirOption = None,
+    redis_port: RedisPortOption = None,
+    source: Annotated[str, typer.Option(help="auto (AOF copy if valid, else snapshot), aof or rdb")] = "auto",
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask before replacing Redis's data")] = False,
+) -> None:
+    """Restore Redis from a backup: stop it, put the backup's files in place, start it, check it."""
+    from sysaccess.backup import BackupError, restore_redis, verify_backup
+
+    layout = _layout(profile, data_dir, redis_port)
+    try:
+        manifest = verify_backup(from_)
+    except BackupError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    console.print(
+        f"Backup of {manifest.created_at}: {manifest.rdb_keys} keys. It replaces the data of the Redis on "
+        f"port {layout.redis_port} ({layout.redis_dir}); writes made since the backup are lost."
+    )
+    if not yes and not typer.confirm("Restore?"):
+        raise typer.Exit(1)
+    try:
+        result = restore_redis(layout, from_, source=source, say=lambda line: console.print(f"  {line}"))
+    except BackupError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    expired = result.expected_keys - result.keys if result.source == "rdb" else 0
+    console.print(
+        f"[green]restored[/green] from the {result.source.upper()} copy: {result.keys} keys "
+        f"(the snapshot held {result.expected_keys}"
+        + (f"; {expired} expired since" if expired > 0 else "")
+        + f"). Redis answers on {layout.redis_url}."
+    )
+    if result.moved_aside is not None:
+        console.print(f"The files it replaced are in {result.moved_aside}.")
 
 
 def _interrupt_on_sigterm(_signum: int, _frame: object) -> None:

@@ -71,6 +71,11 @@ class InfraLayout:
     def redis_dir(self) -> Path:
         return self.data_dir / "redis"
 
+    @property
+    def admin_redis_url(self) -> str:
+        """Redis as tools and tests use it: logged in as ``admin`` when the layout is secure."""
+        return self.redis_url_as("admin") if self.secure else self.redis_url
+
     def redis_url_as(self, name: str) -> str:
         """The Redis URL with the login of service ``name`` (or ``admin``) in it."""
         found = self.credentials(name)
