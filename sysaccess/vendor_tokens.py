@@ -51,5 +51,6 @@ class VendorAuth(httpx.Auth):
         self.org_no = org_no
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        request.headers["Authorization"] = f"Bearer {self.tokens.get(self.org_no)}"
+        # A request that names its own credentials (another vendor's token, say) keeps them.
+        request.headers.setdefault("Authorization", f"Bearer {self.tokens.get(self.org_no)}")
         yield request
