@@ -86,7 +86,9 @@ def build(settings: ApprovalSettings) -> Approval:
     )
     names = Names(world)
     notifier = NotifierClient(settings.notifier_url, settings.notifier_token.get_secret_value())
-    worker = DecisionWorker(requests, directory)
+    worker = DecisionWorker(
+        requests, directory, max_command_age=timedelta(seconds=settings.decision_command_max_age_seconds)
+    )
     subscribe(runtime.broker, settings.consumer_group, kafka.routes(Projections(requests, systems), worker))
     declare_publishers(runtime.broker, kafka.PUBLISHES)
     decisions = runtime.broker.publisher(

@@ -66,4 +66,7 @@ class ApprovalSettings(ServiceSettings):
     logins_per_minute: int = Field(
         default=20, description="Login attempts one client address may make per minute; 0 = no limit"
     )
+    decision_command_max_age_seconds: float = Field(
+        default=600, description="The worker refuses a decision command older than this (replays)"
+    )
     expiry_check_seconds: float = Field(default=5, description="How often expiry and reminders are checked")

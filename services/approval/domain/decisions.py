@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from shared import events as ev
 
@@ -37,7 +37,11 @@ def apply_decision(
     verdict: Verdict,
     managers: tuple[str, ...],
     now: datetime,
+    max_command_age: timedelta | None = None,
 ) -> Applied | Refusal:
+    if max_command_age is not None and now - command.occurred_at > max_command_age:
+        # A command replayed onto the topic long after it was sent is not a decision anyone made now.
+        return Refusal("AUTH-STALE", f"The decision command is older than {max_command_age}")
     if request is None or request.party_org_no != command.party_org_no:
         return Refusal("AUTH-00010", "Request not found for this party", RefusalReason.NOT_FOUND)
     status = request.status_at(now)

@@ -8,7 +8,7 @@ when a rebalance lets two workers overlap.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from shared import events as ev
 
@@ -29,17 +29,22 @@ def system_clock() -> datetime:
 
 class DecisionWorker:
     def __init__(
-        self, requests: RequestRepository, directory: Directory, clock: Clock = system_clock
+        self,
+        requests: RequestRepository,
+        directory: Directory,
+        clock: Clock = system_clock,
+        max_command_age: timedelta = timedelta(minutes=10),
     ) -> None:
         self.requests = requests
         self.directory = directory
         self.clock = clock
+        self.max_command_age = max_command_age
 
     async def handle(self, command: ev.DecideRequest) -> DecisionResult | None:
         async def decide(request: SystemAccessRequest | None) -> Applied | Refusal:
             verdict = await self._verdict(command, request)
             managers = await self.directory.access_managers(command.party_org_no)
-            return apply_decision(request, command, verdict, managers, self.clock())
+            return apply_decision(request, command, verdict, managers, self.clock(), self.max_command_age)
 
         return await self.requests.apply_decision(command, decide)
 

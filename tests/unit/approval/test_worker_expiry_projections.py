@@ -103,3 +103,14 @@ class TestProjections:
         assert SYSTEM in approval.repository.systems
         await approval.projections.system_changed(ev.SystemDeleted(system_id=SYSTEM, vendor_org_no=VENDOR))
         assert SYSTEM not in approval.repository.systems
+
+
+async def test_a_replayed_old_command_is_refused(approval: InMemoryApproval) -> None:
+    request_id = await approval.arrive()
+    old = decide(request_id, MANAGER, ev.Decision.APPROVE).model_copy(
+        update={"occurred_at": NOW - timedelta(minutes=11)}
+    )
+    result = await approval.worker.handle(old)
+    assert result is not None
+    assert result.code == "AUTH-STALE"
+    assert approval.repository.requests[request_id].status is RequestStatus.NEW
