@@ -54,7 +54,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "escalate_button": "Ja, send videre",
         "close_logout": "Lukk og logg ut",
         "escalated_heading": "Forespørselen er videresendt",
-        "escalated_done": "Tilgangsstyrer i virksomheten skal nå ha fått forespørselen i Altinn.",
+        "escalated_done": (
+            "Tilgangsstyrer i virksomheten skal nå ha fått forespørselen under Systemtilganger og på e-post."
+        ),
         "already_escalated": "Denne forespørselen er allerede videresendt.",
         "finish": "Avslutt",
         "missing": "Du mangler",
@@ -191,7 +193,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "escalate_button": "Ja, send vidare",
         "close_logout": "Lukk og logg ut",
         "escalated_heading": "Førespurnaden er vidaresend",
-        "escalated_done": "Tilgangsstyrar i verksemda skal no ha fått førespurnaden i Altinn.",
+        "escalated_done": (
+            "Tilgangsstyrar i verksemda skal no ha fått førespurnaden under Systemtilgangar og på e-post."
+        ),
         "already_escalated": "Denne førespurnaden er alt vidaresend.",
         "finish": "Avslutt",
         "missing": "Du manglar",
@@ -329,7 +333,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "close_logout": "Close and log out",
         "escalated_heading": "The request has been forwarded",
         "escalated_done": (
-            "The organisation's access managers should now have received the request in Altinn."
+            "The organisation's access managers should now have received the request "
+            "under System access and by e-mail."
         ),
         "already_escalated": "This request has already been forwarded.",
         "finish": "Finish",
