@@ -29,10 +29,21 @@ class Organisation(_Model):
     domain: str | None = None
 
 
+LANGUAGES = ("nb", "nn", "en")
+DEFAULT_LANGUAGE = "nb"
+
+
 class Person(_Model):
     pid: str
     name: str
     email: str
+    language: str | None = Field(
+        default=None, description="Preferred language of e-mails and pages (nb, nn, en); None: nb"
+    )
+
+    @property
+    def preferred_language(self) -> str:
+        return self.language if self.language in LANGUAGES else DEFAULT_LANGUAGE
 
 
 class PartyRelation(_Model):
@@ -60,6 +71,9 @@ class AccessPackage(_Model):
     title: dict[str, str]
     assignable: bool
     delegable: bool
+    resources: tuple[str, ...] = Field(
+        default=(), description="What the package contains: ids of resources in this world"
+    )
 
     @property
     def urn(self) -> str:

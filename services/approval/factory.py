@@ -24,6 +24,7 @@ from .handlers.cookies import SignedCookies
 from .handlers.deps import PortalContext
 from .handlers.login import CALLBACK_PATH, LOGOUT_COMPLETE_PATH
 from .handlers.web import install_portal
+from .services.access_details import AccessDetails
 from .services.client_admin import ClientAdministration
 from .services.decisions import DecisionWorker
 from .services.expiry import ExpiryJob
@@ -36,6 +37,7 @@ from .settings import ApprovalSettings
 from .storage.accesses import RedisAccesses
 from .storage.decision_commands import KafkaDecisionCommands
 from .storage.directory import RedisDirectory
+from .storage.history import RedisHistory
 from .storage.notifications import NotifierClient
 from .storage.oidc import OidcIdentityProvider
 from .storage.requests import RedisRequests
@@ -125,7 +127,8 @@ def build(settings: ApprovalSettings) -> Approval:
             settings.decision_timeout_seconds,
         ),
         overview=Overview(requests, accesses, directory, notifier, names),
-        clients=ClientAdministration(accesses, directory),
+        clients=ClientAdministration(accesses, directory, names),
+        details=AccessDetails(accesses, RedisHistory(redis, prefix), requests, systems, directory, names),
         sessions=sessions,
         directory=directory,
         login=login,

@@ -32,8 +32,12 @@ async def test_dress_minst_approves_and_lands_on_the_receipt(stack: Stack, brows
     try:
         await expect(page.get_by_role("heading", name="Godkjenn systemtilgang")).to_be_visible()
         await expect(page.get_by_text("SMARTCLOUD AS (314000110)")).to_be_visible()
-        await expect(page.get_by_text("Krav og betalinger")).to_be_visible()
-        await expect(page.get_by_text("Skatt næring")).to_be_visible()
+        await expect(page.locator('[data-right="ske-krav-og-betalinger"]')).to_have_text("Krav og betalinger")
+        package = page.locator('[data-package="urn:altinn:accesspackage:skattnaering"]')
+        await expect(package).to_contain_text("Skatt næring")
+        await expect(package).to_contain_text("Gir tilgang til: Krav og betalinger, MVA-melding")
+        await expect(page.locator("[data-description]")).to_have_text("Regnskap i skyen")
+        await expect(page.get_by_text("Du kan når som helst trekke tilbake godkjenningen")).to_be_visible()
         old_cookies = await context.cookies()
         await page.get_by_role("button", name="Godkjenn").click()
         await page.wait_for_url(RECEIPT)
@@ -108,14 +112,14 @@ async def test_lunken_plante_lacks_a_right_and_cannot_approve(stack: Stack, brow
     context, page = await open_as(browser, request["confirmUrl"], "LUNKEN PLANTE")
     try:
         await expect(page.get_by_role("button", name="Godkjenn")).to_have_count(0)
-        await expect(page.get_by_text("ske-krav-og-betalinger")).to_be_visible()
+        await expect(page.locator("[data-missing]")).to_have_text("Du mangler: Krav og betalinger")
     finally:
         await context.close()
 
 
 async def test_fremmed_fugl_gets_403(stack: Stack, browser: Browser) -> None:
     request = await new_request(stack)
-    context = await browser.new_context()
+    context = await browser.new_context(locale="nb-NO")
     page = await context.new_page()
     try:
         await page.goto(request["confirmUrl"])

@@ -27,7 +27,7 @@ async def test_presis_kalkulator_adds_two_clients_in_one_action(stack: Stack, br
         await context.close()
     await vendor_status(stack, request["id"], "Accepted", agent=True)
 
-    context = await browser.new_context()
+    context = await browser.new_context(locale="nb-NO")
     page = await context.new_page()
     try:
         await page.goto(f"{stack.portal}/accessmanagement/ui/systemuser/overview?party={FLINK}")
@@ -41,7 +41,7 @@ async def test_presis_kalkulator_adds_two_clients_in_one_action(stack: Stack, br
         await expect(addable.locator(f'[data-client="{TIGER}"]')).to_contain_text("DISKRET NÆR TIGER AS")
         blocked = page.locator(f'[data-list="not-addable"] [data-client="{STILLE_ELV}"]')
         await expect(blocked).to_contain_text("STILLE ELV AS")
-        await expect(blocked).to_contain_text("regnskapsforer-med-signeringsrettighet")
+        await expect(blocked).to_contain_text("Regnskapsfører med signeringsrettighet")
         await addable.get_by_label("TRYGG BAKERI AS", exact=False).check()
         await addable.get_by_label("DISKRET NÆR TIGER AS", exact=False).check()
         await page.get_by_role("button", name="Legg til valgte").click()
@@ -65,7 +65,7 @@ async def test_presis_kalkulator_adds_two_clients_in_one_action(stack: Stack, br
         )
         assert other_vendor.status_code == 404
 
-    context = await browser.new_context()
+    context = await browser.new_context(locale="nb-NO")
     page = await context.new_page()
     try:
         await page.goto(

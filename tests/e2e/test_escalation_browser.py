@@ -34,7 +34,8 @@ async def test_forward_notify_and_approve_from_the_overview(stack: Stack, browse
         try:
             await expect(page.get_by_text("Du mangler nødvendig fullmakt", exact=False)).to_be_visible()
             await page.get_by_role("button", name="Ja, send videre").click()
-            await expect(page.get_by_text("Forespørselen er videresendt", exact=False)).to_be_visible()
+            await expect(page.get_by_role("heading", name="Forespørselen er videresendt")).to_be_visible()
+            await expect(page.get_by_role("button", name="Ja, send videre")).to_have_count(0)
             await page.get_by_role("button", name="Avslutt").click()
             await page.wait_for_url(RECEIPT)
         finally:
@@ -46,8 +47,17 @@ async def test_forward_notify_and_approve_from_the_overview(stack: Stack, browse
         assert "SMARTCLOUD AS" in body
         assert "SPRUDLENDE KANIN" in body
         assert "SmartCloud Hooks" in body
+        # Each access manager reads it in their own language (VENNLIG ORKAN nynorsk, LUNKEN PLANTE English).
+        subjects = {str(m["To"]): str(m["Subject"]) for m in mails}
+        assert subjects["dress.minst@diskret-naer-tiger.example"].startswith(
+            "Forespørsel om systemtilgang fra"
+        )
+        assert subjects["vennlig.orkan@diskret-naer-tiger.example"].startswith(
+            "Førespurnad om systemtilgang frå"
+        )
+        assert subjects["lunken.plante@diskret-naer-tiger.example"].startswith("A system access request from")
 
-        context = await browser.new_context()
+        context = await browser.new_context(locale="nb-NO")
         page = await context.new_page()
         try:
             await page.goto(f"{stack.portal}/accessmanagement/ui/systemuser/overview")

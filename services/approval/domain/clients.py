@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from shared import events as ev
 
-from .authorization import package_name
+from .authorization import Relation, package_name
+from .history import HistoryEntry, history_of
 from .models import SystemAccess
 from .refusals import Refusal, RefusalReason
 
@@ -63,6 +64,37 @@ def check_clients(
     return None
 
 
+OWN_ORGANISATION = "self"
+
+
+def own_organisation(
+    facilitator_org_no: str, access_packages: tuple[str, ...], assignable: frozenset[str]
+) -> Candidate:
+    """The facilitator as a client of its own system access (Altinn's ``self``).
+
+    It gives the system the organisation's own packages, so every package must be one an
+    organisation holds itself (assignable); client packages (regnskapsfører, revisor, ...)
+    exist only in a relationship with another organisation.
+    """
+    not_own = tuple(p for urn in access_packages if (p := package_name(urn)) not in assignable)
+    return Candidate(facilitator_org_no, OWN_ORGANISATION, not_own)
+
+
+def check_own(candidate: Candidate, relation: Relation | None) -> Refusal | None:
+    """Only an access manager may delegate the organisation's own packages, as in Altinn."""
+    if relation is None or not relation.is_access_manager:
+        detail = "Only an access manager of the facilitator may add its own organisation"
+        return Refusal("AUTH-00066", detail, RefusalReason.FORBIDDEN, title="Forbidden")
+    if not candidate.addable:
+        detail = (
+            f"Client packages an organisation cannot give itself: {', '.join(candidate.missing_packages)}"
+        )
+        return Refusal(
+            "AUTH-00064", detail, title="Own organisation cannot be added", clients=(candidate.org_no,)
+        )
+    return None
+
+
 MAX_BATCH = 1000
 
 
@@ -97,6 +129,10 @@ class ClientChanges:
     added: tuple[str, ...]
     removed: tuple[str, ...]
     events: tuple[ev.ClientAdded | ev.ClientRemoved, ...]
+
+    @property
+    def history(self) -> tuple[HistoryEntry, ...]:
+        return history_of(*self.events)
 
 
 def change_clients(

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from shared import events as ev
 
 from .authorization import Capability, Verdict
+from .history import HistoryEntry, history_of
 from .models import DecisionOutcome, RequestStatus, SystemAccess, SystemAccessRequest
 from .refusals import Refusal, RefusalReason
 
@@ -25,6 +26,11 @@ class Applied:
     event: ev.Message
     outcome: DecisionOutcome
     access: SystemAccess | None = None
+
+    @property
+    def history(self) -> tuple[HistoryEntry, ...]:
+        """What the decision adds to the history (approval and forwarding; a rejection makes no access)."""
+        return history_of(self.event)
 
 
 # Decides on the request as it is inside the storage transaction (None: no such request).

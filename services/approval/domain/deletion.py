@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from shared import events as ev
 
 from .authorization import Relation
+from .history import HistoryEntry, history_of
 from .models import SystemAccess
 from .refusals import Refusal, RefusalReason
 
@@ -28,6 +29,10 @@ class Deleted:
     access: SystemAccess
     event: ev.SystemAccessDeleted
 
+    @property
+    def history(self) -> tuple[HistoryEntry, ...]:
+        return history_of(self.event)
+
 
 def delete_access(access: SystemAccess | None, party_org_no: str, actor_pid: str) -> Deleted | Refusal:
     """A system access is deleted once, by its own party; its clients go with it."""
@@ -41,4 +46,7 @@ def delete_access(access: SystemAccess | None, party_org_no: str, actor_pid: str
         external_ref=access.external_ref,
         deleted_by=actor_pid,
     )
-    return Deleted(access.model_copy(update={"deleted": True, "deleted_by": actor_pid}), event)
+    deleted = access.model_copy(
+        update={"deleted": True, "deleted_by": actor_pid, "deleted_at": event.occurred_at}
+    )
+    return Deleted(deleted, event)

@@ -85,6 +85,7 @@ class SystemAccess(Record):
     created: datetime
     deleted: bool = False
     deleted_by: str | None = None
+    deleted_at: datetime | None = None
 
     @property
     def is_client_access(self) -> bool:

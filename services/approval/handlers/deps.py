@@ -12,13 +12,14 @@ from shared.problems import Problem
 from shared.ratelimit import RateLimit
 
 from ..domain.sessions import Session
+from ..services.access_details import AccessDetails
 from ..services.client_admin import ClientAdministration
 from ..services.login import Login
 from ..services.overview import Overview
 from ..services.portal import Portal
 from ..services.ports import Directory, RateLimiter, SessionRepository
 from .cookies import SignedCookies
-from .texts import LANGUAGES
+from .languages import choose_language
 
 __all__ = [
     "ActiveSession",
@@ -43,6 +44,7 @@ class PortalContext:
     portal: Portal
     overview: Overview
     clients: ClientAdministration
+    details: AccessDetails
     sessions: SessionRepository
     directory: Directory
     login: Login
@@ -129,8 +131,9 @@ async def enforce(context: PortalContext, limit: RateLimit, subject: str) -> Non
 
 
 def language(request: Request) -> str:
-    lang = request.query_params.get("lang") or request.cookies.get("lang") or "nb"
-    return lang if lang in LANGUAGES else "nb"
+    return choose_language(
+        request.query_params.get("lang"), request.cookies.get("lang"), request.headers.get("accept-language")
+    )
 
 
 Lang = Annotated[str, Depends(language)]

@@ -31,7 +31,13 @@ router = APIRouter(prefix=UI, include_in_schema=False)
 async def logged_out(request: Request, lang: Lang) -> Response:
     t = texts_for(lang)
     return message_page(
-        request, lang, None, heading=t["logged_out"], message=t["logged_out"], kind="logged-out", status=200
+        request,
+        lang,
+        None,
+        heading=t["logged_out"],
+        message=t["logged_out_detail"],
+        kind="logged-out",
+        status=200,
     )
 
 
@@ -42,12 +48,13 @@ async def overview(
     lang: Lang,
     session: MaybeSession,
     party: Annotated[str | None, Query(max_length=9)] = None,
+    deleted: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
     if session is None or session.pid is None:
         return login_redirect(request)
     person = await context.directory.person(session.pid)
     try:
-        model = await context.overview.show(session.pid, party, lang)
+        model = await context.overview.show(session.pid, party, lang, deleted)
     except Refused:
         t = texts_for(lang)
         return message_page(
@@ -170,7 +177,7 @@ async def decide_from_page(
             request,
             lang,
             active,
-            heading=t["escalate_button"],
+            heading=t["escalated_heading"],
             message=t["escalated_done"],
             kind="escalated",
             status=200,

@@ -15,28 +15,75 @@ from shared.world import Person
 from ..domain.refusals import Refusal, RefusalReason
 from ..domain.sessions import Session
 from .refusals import headers_of, status_of
-from .texts import texts_for
+from .texts import LANGUAGE_NAMES, LANGUAGES, format_when, texts_for
 
-__all__ = ["login_redirect", "message_page", "refusal_page", "render"]
+__all__ = ["localized_refusal", "login_redirect", "message_page", "refusal_page", "render", "status_text"]
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+TEMPLATES.env.filters["when"] = format_when
+
+# What a refusal says on a page, by its code, in the page's language (details are English).
+REFUSAL_TEXTS = {
+    "DECISION-NOT-RECORDED": "decision_not_recorded",
+    "DECISION-PENDING": "decision_pending",
+    "AUTH-00066": "forbidden",
+    "AUTH-00015": "access_not_found",
+    "AUTH-00010": "not_found",
+    "AUTH-00013": "already_decided",
+    "AUTH-00067": "already_escalated",
+    "AUTH-00079": "client_not_found",
+    "AUTH-00080": "client_lacks_packages",
+    "AUTH-00064": "own_refused",
+    "AUTH.VLD-CLIENTS": "no_clients_given",
+    "CSRF": "csrf_failed",
+    "CSRF-ORIGIN": "csrf_failed",
+    "RATE-LIMITED": "too_many",
+}
+# ... and when the code says nothing the page can explain, by the status.
+STATUS_TEXTS = {401: "login_required", 403: "forbidden", 404: "page_not_found", 405: "page_not_found"}
+
+
+def status_text(status: int) -> str:
+    if status >= 500:
+        return "server_error"
+    return STATUS_TEXTS.get(status, "bad_request")
+
+
+def localized_refusal(code: str | None, status: int, lang: str) -> tuple[str, str]:
+    """The heading and the message of an error page."""
+    t = texts_for(lang)
+    heading = t["forbidden_title"] if status == 403 else t["error_title"]
+    return heading, t[REFUSAL_TEXTS.get(code or "", status_text(status))]
+
+
+def _query_link(request: Request) -> Any:
+    def link(**changes: object) -> str:
+        query: dict[str, object] = {k: v for k, v in request.query_params.items() if k != "lang"}
+        query.update(changes)
+        return "?" + urlencode({k: v for k, v in query.items() if v not in (None, "")})
+
+    return link
 
 
 def render(
     request: Request, template: str, lang: str, session: Session | None, status: int = 200, **values: Any
 ) -> HTMLResponse:
-    other = "en" if lang == "nb" else "nb"
     query = {k: v for k, v in request.query_params.items() if k != "lang"}
+    languages = [
+        {"code": code, "name": LANGUAGE_NAMES[code], "href": "?" + urlencode({**query, "lang": code})}
+        for code in LANGUAGES
+    ]
     context = {
         "lang": lang,
         "t": texts_for(lang),
-        "lang_query": urlencode({**query, "lang": other}),
+        "languages": languages,
+        "link": _query_link(request),
         "csrf_token": session.csrf_token if session else "",
         "person": values.pop("person", None),
         **values,
     }
     response = TEMPLATES.TemplateResponse(request, template, context, status_code=status)
-    if "lang" in request.query_params:
+    if request.query_params.get("lang") in LANGUAGES:
         response.set_cookie("lang", lang, httponly=True, samesite="lax")
     return response
 
@@ -70,18 +117,14 @@ def message_page(
 def refusal_page(
     request: Request, lang: str, session: Session | None, refusal: Refusal, person: Person | None
 ) -> HTMLResponse:
-    """The page for a refused action, with its status code; outages are explained in the user's language."""
-    t = texts_for(lang)
-    localized = {
-        "DECISION-NOT-RECORDED": t["decision_not_recorded"],
-        "DECISION-PENDING": t["decision_pending"],
-    }
+    """The page for a refused action, with its status code, explained in the user's language."""
+    heading, message = localized_refusal(refusal.code, status_of(refusal), lang)
     page = message_page(
         request,
         lang,
         session,
-        heading=t["error_title"],
-        message=localized.get(refusal.code) or refusal.detail or refusal.title or refusal.code,
+        heading=heading,
+        message=message,
         kind="unavailable" if refusal.reason is RefusalReason.UNAVAILABLE else "refused",
         status=status_of(refusal),
         person=person,

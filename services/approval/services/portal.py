@@ -13,7 +13,7 @@ from ..domain.authorization import Capability, Verdict, assess
 from ..domain.decisions import authorize
 from ..domain.models import DecisionOutcome, DecisionResult, RequestStatus, SystemAccessRequest
 from ..domain.refusals import Refusal, RefusalReason, Refused, Unavailable
-from .naming import Names, pick
+from .naming import NamedItem, Names, pick
 from .ports import DecisionCommands, Directory, RequestRepository, SystemRepository
 
 __all__ = [
@@ -42,12 +42,6 @@ DECISION_PENDING = Refusal(
 
 
 @dataclass(frozen=True)
-class NamedItem:
-    id: str
-    name: str
-
-
-@dataclass(frozen=True)
 class RequestPageModel:
     id: str
     request_type: ev.RequestType
@@ -58,12 +52,14 @@ class RequestPageModel:
     vendor_name: str
     system_id: str
     system_name: str
+    system_description: str
     integration_title: str
     rights: list[NamedItem]
     packages: list[NamedItem]
     escalated: bool
     verdict: Verdict
     created: datetime
+    missing: list[str]  # names of the rights and packages the person lacks
 
     @property
     def may_decide(self) -> bool:
@@ -100,6 +96,7 @@ class Portal:
         if verdict.capability is Capability.NONE:
             detail = "You have no relation to the organisation of this request"
             raise Refused(Refusal("AUTH-00066", detail, RefusalReason.FORBIDDEN, title="Forbidden"))
+        system = await self.systems.get_system(request.system_id)
         return RequestPageModel(
             id=request.id,
             request_type=request_type,
@@ -110,12 +107,15 @@ class Portal:
             vendor_name=await self.directory.org_name(request.vendor_org_no),
             system_id=request.system_id,
             system_name=pick(request.system_name, lang) or request.system_id,
+            system_description=pick(system.description, lang) if system else "",
             integration_title=request.integration_title,
-            rights=[NamedItem(r, self.names.resource(r, lang)) for r in request.rights],
-            packages=[NamedItem(p, self.names.package(p, lang)) for p in request.access_packages],
+            rights=[self.names.right_item(r, lang) for r in request.rights],
+            packages=[self.names.package_item(p, lang) for p in request.access_packages],
             escalated=request.escalated,
             verdict=verdict,
             created=request.created,
+            missing=[self.names.resource(r, lang) for r in verdict.missing_rights]
+            + [self.names.package(p, lang) for p in verdict.missing_packages],
         )
 
     async def party_of(self, request_id: str) -> str:

@@ -20,6 +20,7 @@ from ..domain.decisions import Decide
 from ..domain.deletion import Deleted
 from ..domain.directory import Notification, Party
 from ..domain.expiry import TimedOut
+from ..domain.history import HistoryEntry
 from ..domain.login import IdentityClaims, LoginChallenge
 from ..domain.models import DecisionResult, SystemAccess, SystemAccessRequest
 from ..domain.refusals import Refusal
@@ -29,6 +30,7 @@ __all__ = [
     "AccessRepository",
     "DecisionCommands",
     "Directory",
+    "HistoryRepository",
     "IdentityProvider",
     "NotificationInbox",
     "RateLimiter",
@@ -45,8 +47,11 @@ class RequestRepository(Protocol):
 
     async def pending_escalated(self, org_no: str) -> list[SystemAccessRequest]: ...
 
-    async def add_request(self, request: SystemAccessRequest, event_id: str) -> bool:
-        """Store a request that arrived as an event, once per event; False if it was known."""
+    async def add_request(
+        self, request: SystemAccessRequest, event_id: str, history: tuple[HistoryEntry, ...] = ()
+    ) -> bool:
+        """Store a request that arrived as an event, once per event, with its first history entry;
+        False if it was known."""
         ...
 
     async def change_request(
@@ -98,6 +103,14 @@ class AccessRepository(Protocol):
     async def delete_access(
         self, access_id: str, plan: Callable[[SystemAccess | None], Deleted | Refusal]
     ) -> Deleted | Refusal: ...
+
+
+class HistoryRepository(Protocol):
+    """Each system access's history, written by the repositories above with each change."""
+
+    async def history_of(self, access_id: str) -> list[HistoryEntry]:
+        """Oldest first."""
+        ...
 
 
 class SystemRepository(Protocol):

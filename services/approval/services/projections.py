@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from shared import events as ev
 
+from ..domain.history import history_of
 from ..domain.requests import request_from_event, withdraw
 from .ports import RequestRepository, SystemRepository
 
@@ -16,7 +17,9 @@ class Projections:
         self.systems = systems
 
     async def request_arrived(self, event: ev.SystemAccessRequested) -> bool:
-        return await self.requests.add_request(request_from_event(event), str(event.event_id))
+        return await self.requests.add_request(
+            request_from_event(event), str(event.event_id), history_of(event)
+        )
 
     async def request_withdrawn(self, event: ev.RequestWithdrawn) -> bool:
         return await self.requests.change_request(str(event.request_id), str(event.event_id), withdraw)

@@ -14,6 +14,7 @@ from ..domain.clients import ClientChanges
 from ..domain.deletion import Deleted
 from ..domain.models import SystemAccess
 from ..domain.refusals import Refusal
+from .history import append_history
 from .keys import ApprovalKeys
 
 __all__ = ["RedisAccesses"]
@@ -56,6 +57,7 @@ class RedisAccesses:
             if changes.removed:
                 pipe.srem(clients_key, *changes.removed)
             stage(pipe, self.keys.outbox, *changes.events)
+            append_history(pipe, self.keys, access_id, changes.history)
             planned[:] = [changes]
 
         await self.redis.transaction(tx, access_key, clients_key)
@@ -78,6 +80,7 @@ class RedisAccesses:
             pipe.srem(self.keys.party_accesses(access.party_org_no), access_id)
             pipe.delete(clients_key)
             stage(pipe, self.keys.outbox, outcome.event)
+            append_history(pipe, self.keys, access_id, outcome.history)
 
         await self.redis.transaction(tx, access_key, clients_key)
         return planned[0]

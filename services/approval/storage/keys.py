@@ -38,6 +38,10 @@ class ApprovalKeys:
     def pending(self, org_no: str) -> str:
         return f"{self.prefix}:pending:{org_no}"
 
+    def history(self, access_id: str) -> str:
+        """The history of a system access (equal to its request's id), oldest first."""
+        return f"{self.prefix}:history:{access_id}"
+
     def clients(self, access_id: str) -> str:
         return f"{self.prefix}:clients:{access_id}"
 

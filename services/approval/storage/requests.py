@@ -18,8 +18,10 @@ from shared.outbox import stage
 
 from ..domain.decisions import Applied, Decide
 from ..domain.expiry import TimedOut, reminder_due_at
+from ..domain.history import HistoryEntry
 from ..domain.models import DecisionOutcome, DecisionResult, SystemAccessRequest
 from ..domain.refusals import Refusal
+from .history import append_history
 from .keys import ApprovalKeys
 
 __all__ = ["RedisRequests"]
@@ -47,7 +49,9 @@ class RedisRequests:
         raws = await self.redis.mget([self.keys.request(i) for i in ids]) if ids else []
         return [SystemAccessRequest.model_validate_json(r) for r in raws if r]
 
-    async def add_request(self, request: SystemAccessRequest, event_id: str) -> bool:
+    async def add_request(
+        self, request: SystemAccessRequest, event_id: str, history: tuple[HistoryEntry, ...] = ()
+    ) -> bool:
         key = self.keys.request(request.id)
 
         async def plan(pipe: Pipeline) -> Write | None:
@@ -57,6 +61,7 @@ class RedisRequests:
             def write(p: Pipeline) -> None:
                 p.set(key, request.to_json())
                 p.zadd(self.keys.expiry_index, {request.id: request.expires_at.timestamp()})
+                append_history(p, self.keys, request.id, history)
 
             return write
 
@@ -117,6 +122,7 @@ class RedisRequests:
         request, party = decided.request, decided.request.party_org_no
         pipe.set(self.keys.request(request.id), request.to_json())
         stage(pipe, self.keys.outbox, decided.event)
+        append_history(pipe, self.keys, request.id, decided.history)
         if decided.access is not None:
             pipe.set(self.keys.access(request.id), decided.access.to_json())
             pipe.sadd(self.keys.party_accesses(party), request.id)

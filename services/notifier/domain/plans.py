@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TypeAlias
 from uuid import UUID
@@ -11,6 +12,7 @@ from shared import events as ev
 from shared.world import Person, World
 
 from .deliveries import DeliveryJob, Email, Webhook
+from .email_texts import email_texts, pick_name
 from .portal_notifications import PortalNotification
 from .webhook_payload import WebhookPayload
 
@@ -54,16 +56,21 @@ def derived_id(event_id: UUID, channel: str, target: str) -> str:
     return hashlib.sha256(f"{event_id}|{channel}|{target}".encode()).hexdigest()[:40]
 
 
-def request_link(portal_base_url: str, request_type: ev.RequestType, request_id: UUID) -> str:
+def request_link(
+    portal_base_url: str, request_type: ev.RequestType, request_id: UUID, lang: str = "nb"
+) -> str:
+    """The request's page; for a reader of nynorsk or English, the page in that language."""
     page = "agentrequest" if request_type is ev.RequestType.AGENT else "request"
+    language = "" if lang == "nb" else f"&lang={lang}"
     return (
-        f"{portal_base_url.rstrip('/')}/accessmanagement/ui/systemuser/{page}?id={request_id}&skiplogout=true"
+        f"{portal_base_url.rstrip('/')}/accessmanagement/ui/systemuser/{page}"
+        f"?id={request_id}&skiplogout=true{language}"
     )
 
 
-def system_display_name(system: ev.SystemDescription | None, system_id: str) -> str:
-    """The system's Norwegian name, or its id when the notifier has not heard of it."""
-    return (system.name.get("nb") if system else None) or system_id
+def system_display_name(system: ev.SystemDescription | None, system_id: str, lang: str = "nb") -> str:
+    """The system's name in ``lang`` (else bokmål), or its id when the notifier has not heard of it."""
+    return pick_name(system.name if system else {}, lang, system_id)
 
 
 def _person(world: World, pid: str) -> Person | None:
@@ -75,45 +82,44 @@ def _organisation_name(world: World, org_no: str) -> str:
     return organisation.name if organisation else org_no
 
 
-def _escalation_subject(event: EscalationEvent, vendor_name: str) -> str:
-    if isinstance(event, ev.EscalationReminderTriggered):
-        return f"Påminnelse: forespørsel om systemtilgang fra {vendor_name}"
-    return f"Forespørsel om systemtilgang fra {vendor_name} er sendt videre til deg"
+def _escalation_subject(event: EscalationEvent, vendor_name: str, lang: str) -> str:
+    key = "subject_reminder" if isinstance(event, ev.EscalationReminderTriggered) else "subject_escalated"
+    return email_texts(lang)[key].format(vendor=vendor_name)
 
 
-def _escalation_body(event: EscalationEvent, world: World, system_name: str, link: str) -> str:
+def _escalation_body(event: EscalationEvent, world: World, system_name: str, link: str, lang: str) -> str:
+    t = email_texts(lang)
     vendor_name = _organisation_name(world, event.vendor_org_no)
     party_name = _organisation_name(world, event.party_org_no)
-    lines = [
-        "Hei,",
-        "",
-        f"{vendor_name} ber om systemtilgang for {party_name} gjennom systemet {system_name}.",
-    ]
+    lines = [t["greeting"], "", t["asks"].format(vendor=vendor_name, party=party_name, system=system_name)]
     if isinstance(event, ev.RequestEscalated):
         forwarder = _person(world, event.escalated_by)
         forwarded_by = forwarder.name if forwarder else event.escalated_by
         if forwarded_by:
-            lines.append(f"{forwarded_by} har sendt forespørselen videre til tilgangsstyrerne.")
+            lines.append(t["forwarded"].format(person=forwarded_by))
     else:
-        lines.append("Forespørselen venter fortsatt på behandling og utløper snart.")
-    lines += ["", f"Åpne forespørselen under Systemtilganger: {link}", "", "Hilsen sysaccess"]
+        lines.append(t["expires_soon"])
+    lines += ["", t["open"].format(link=link), "", t["signoff"]]
     return "\n".join(lines)
 
 
 def plan_escalation(
-    event: EscalationEvent, world: World, system_name: str, portal_base_url: str
+    event: EscalationEvent, world: World, system_names: Mapping[str, str], portal_base_url: str
 ) -> NotificationPlan:
-    """An e-mail and a portal notification for each access manager the world knows."""
-    link = request_link(portal_base_url, event.request_type, event.request_id)
-    subject = _escalation_subject(event, _organisation_name(world, event.vendor_org_no))
-    body = _escalation_body(event, world, system_name, link)
+    """An e-mail and a portal notification for each access manager the world knows, each in the
+    recipient's language (bokmål when the world gives none)."""
     recipients = [person for pid in event.access_managers if (person := _person(world, pid))]
-    return NotificationPlan(
-        jobs=tuple(_escalation_email(event, person, subject, body) for person in recipients),
-        portal_notifications=tuple(
-            _escalation_notice(event, person.pid, subject, body, link) for person in recipients
-        ),
-    )
+    jobs, notices = [], []
+    vendor_name = _organisation_name(world, event.vendor_org_no)
+    for person in recipients:
+        lang = person.preferred_language
+        link = request_link(portal_base_url, event.request_type, event.request_id, lang)
+        subject = _escalation_subject(event, vendor_name, lang)
+        system_name = pick_name(system_names, lang, event.system_id)
+        body = _escalation_body(event, world, system_name, link, lang)
+        jobs.append(_escalation_email(event, person, subject, body))
+        notices.append(_escalation_notice(event, person.pid, subject, body, link))
+    return NotificationPlan(jobs=tuple(jobs), portal_notifications=tuple(notices))
 
 
 def _escalation_email(event: EscalationEvent, person: Person, subject: str, body: str) -> DeliveryJob:

@@ -13,7 +13,6 @@ from ..domain.plans import (
     OutcomeEvent,
     plan_escalation,
     plan_outcome_webhook,
-    system_display_name,
 )
 from .ports import NotificationSchedule, SystemCatalog
 
@@ -40,8 +39,8 @@ class PlanNotifications:
     async def escalation(self, event: EscalationEvent) -> None:
         """Tell the party's access managers, by e-mail and in the portal."""
         system = await self._systems.get(event.system_id)
-        name = system_display_name(system, event.system_id)
-        plan = plan_escalation(event, self._world, name, self._portal_base_url)
+        names = system.name if system else {}
+        plan = plan_escalation(event, self._world, names, self._portal_base_url)
         await self._schedule.schedule(event.event_id, plan, self._clock())
 
     async def outcome(self, event: OutcomeEvent) -> None:

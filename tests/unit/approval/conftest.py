@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from services.approval.domain.directory import Notification
+from services.approval.services.access_details import AccessDetails
 from services.approval.services.client_admin import ClientAdministration
 from services.approval.services.decisions import DecisionWorker
 from services.approval.services.expiry import ExpiryJob
@@ -17,7 +18,7 @@ from services.approval.services.overview import Overview
 from services.approval.services.portal import Portal
 from services.approval.services.projections import Projections
 from shared import events as ev
-from shared.world import load_world
+from shared.world import World, load_world
 from tests.unit.approval.fakes import FakeNotifications, FakeRepository, InlineDecisions, WorldDirectory
 
 pytestmark = pytest.mark.unit
@@ -57,6 +58,7 @@ class InMemoryApproval:
     portal: Portal
     overview: Overview
     clients: ClientAdministration
+    details: AccessDetails
     worker: DecisionWorker
     expiry: ExpiryJob
     projections: Projections
@@ -103,10 +105,16 @@ class InMemoryApproval:
 
 @pytest.fixture
 def approval() -> InMemoryApproval:
-    repository, directory, clock = FakeRepository(), WorldDirectory(), Clock()
+    return build_approval()
+
+
+def build_approval(world: World | None = None) -> InMemoryApproval:
+    """The service over ``world`` (the cast's world when None)."""
+    world = world or load_world()
+    repository, directory, clock = FakeRepository(), WorldDirectory(world), Clock()
     decisions = InlineDecisions()
     notifications = FakeNotifications([Notification(id="n1", title="Forespørsel", link="/x")])
-    names = Names(load_world())
+    names = Names(world)
     worker = DecisionWorker(repository, directory, clock=clock)
     decisions.worker = worker
     return InMemoryApproval(
@@ -117,7 +125,8 @@ def approval() -> InMemoryApproval:
         clock=clock,
         portal=Portal(repository, repository, directory, names, decisions, decision_timeout=0.1),
         overview=Overview(repository, repository, directory, notifications, names),
-        clients=ClientAdministration(repository, directory),
+        clients=ClientAdministration(repository, directory, names),
+        details=AccessDetails(repository, repository, repository, repository, directory, names),
         worker=worker,
         expiry=ExpiryJob(repository, directory, clock=clock),
         projections=Projections(repository, repository),

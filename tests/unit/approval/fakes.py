@@ -13,6 +13,7 @@ from services.approval.domain.decisions import Applied, Decide
 from services.approval.domain.deletion import Deleted
 from services.approval.domain.directory import Notification, Party
 from services.approval.domain.expiry import TimedOut, reminder_due_at
+from services.approval.domain.history import HistoryEntry
 from services.approval.domain.login import IdentityClaims, LoginChallenge
 from services.approval.domain.models import (
     DecisionOutcome,
@@ -41,6 +42,7 @@ class FakeRepository:
         self.pending: set[str] = set()
         self.expiries: dict[str, datetime] = {}
         self.reminders: dict[str, datetime] = {}
+        self.histories: dict[str, list[HistoryEntry]] = {}
 
     # requests
     async def get_request(self, request_id: str) -> SystemAccessRequest | None:
@@ -55,12 +57,15 @@ class FakeRepository:
         self.applied.add(event_id)
         return True
 
-    async def add_request(self, request: SystemAccessRequest, event_id: str) -> bool:
+    async def add_request(
+        self, request: SystemAccessRequest, event_id: str, history: tuple[HistoryEntry, ...] = ()
+    ) -> bool:
         if not self._once(event_id):
             return False
         if request.id not in self.requests:
             self.requests[request.id] = request
             self.expiries[request.id] = request.expires_at
+            self.histories.setdefault(request.id, []).extend(history)
         return True
 
     async def change_request(
@@ -98,6 +103,7 @@ class FakeRepository:
         request = decided.request
         self.requests[request.id] = request
         self.outbox.append(decided.event)
+        self.histories.setdefault(request.id, []).extend(decided.history)
         if decided.access is not None:
             self.accesses[request.id] = decided.access
         if decided.outcome is DecisionOutcome.ESCALATED:
@@ -159,6 +165,7 @@ class FakeRepository:
         current.update(changes.added)
         current.difference_update(changes.removed)
         self.outbox.extend(changes.events)
+        self.histories.setdefault(access_id, []).extend(changes.history)
         return changes
 
     async def delete_access(
@@ -169,7 +176,12 @@ class FakeRepository:
             self.accesses[access_id] = outcome.access
             self.clients.pop(access_id, None)
             self.outbox.append(outcome.event)
+            self.histories.setdefault(access_id, []).extend(outcome.history)
         return outcome
+
+    # history
+    async def history_of(self, access_id: str) -> list[HistoryEntry]:
+        return list(self.histories.get(access_id, []))
 
     # systems
     async def get_system(self, system_id: str) -> ev.SystemDescription | None:

@@ -35,6 +35,7 @@ class Portal:
             portal=approval.portal,
             overview=approval.overview,
             clients=approval.clients,
+            details=approval.details,
             sessions=self.sessions,
             directory=approval.directory,
             login=Login(

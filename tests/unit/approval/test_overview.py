@@ -22,7 +22,9 @@ async def test_an_access_manager_sees_escalated_requests_and_accesses(approval: 
     assert view.party.org_no == PARTY
     assert [row.request.id for row in view.pending] == [waiting]
     assert view.pending[0].vendor_name == "SMARTCLOUD AS"
-    assert [row.access.id for row in view.accesses] == [granted]
+    assert [row.access.id for row in view.own] == [granted]
+    assert view.for_clients == []
+    assert [r.name for r in view.own[0].rights] == ["Krav og betalinger"]
     assert view.notifications is not None
     assert view.notifications[0].id == "n1"
 
@@ -50,3 +52,40 @@ async def test_unreadable_notifications_do_not_break_the_overview(approval: InMe
 async def test_marking_a_notification_read_names_the_person(approval: InMemoryApproval) -> None:
     assert await approval.overview.mark_read(MANAGER, "n1")
     assert approval.notifications.read == [(MANAGER, "n1")]
+
+
+async def test_own_and_client_accesses_are_listed_apart_with_names(approval: InMemoryApproval) -> None:
+    own = await approval.arrive(
+        packages=("urn:altinn:accesspackage:skattnaering",), rights=("app_skd_mva-melding",)
+    )
+    await approval.portal.decide(own, PARTY, MANAGER, ev.Decision.APPROVE, ev.RequestType.STANDARD)
+    agent = await approval.arrive(
+        request_type=ev.RequestType.AGENT,
+        rights=(),
+        packages=("urn:altinn:accesspackage:regnskapsforer-lonn",),
+    )
+    await approval.portal.decide(agent, PARTY, MANAGER, ev.Decision.APPROVE, ev.RequestType.AGENT)
+
+    view = await approval.overview.show(MANAGER, PARTY, "en")
+
+    assert [r.access.id for r in view.own] == [own]
+    assert [r.access.id for r in view.for_clients] == [agent]
+    assert [r.name for r in view.own[0].rights] == ["VAT return"]
+    package = view.own[0].packages[0]
+    assert (package.name, package.contains) == ("Business tax", ("Claims and payments", "VAT return"))
+    nynorsk = await approval.overview.show(MANAGER, PARTY, "nn")
+    assert nynorsk.for_clients[0].packages[0].name == "Rekneskapsførar løn"
+
+
+async def test_a_deleted_access_is_named_once_in_a_notice(approval: InMemoryApproval) -> None:
+    granted = await approval.arrive()
+    await approval.portal.decide(granted, PARTY, MANAGER, ev.Decision.APPROVE, ev.RequestType.STANDARD)
+    await approval.clients.delete(PARTY, granted, MANAGER)
+
+    view = await approval.overview.show(MANAGER, PARTY, "nb", deleted_id=granted)
+    other_party = await approval.overview.show(MANAGER, PARTY, "nb", deleted_id="no-such-access")
+
+    assert view.own == []
+    assert view.deleted is not None
+    assert view.deleted.id == granted
+    assert other_party.deleted is None

@@ -33,7 +33,7 @@ def test_ids_are_stable_per_event_channel_and_recipient() -> None:
 
 
 def test_an_escalation_email_has_the_job_id_as_message_id() -> None:
-    (job,) = plan_escalation(escalated(KARI.pid), WORLD, "Skyregnskap", PORTAL).jobs
+    (job,) = plan_escalation(escalated(KARI.pid), WORLD, {"nb": "Skyregnskap"}, PORTAL).jobs
     assert job.delivery_id == f"<{job.id}@sysaccess>"
     assert job.channel == "email"
 

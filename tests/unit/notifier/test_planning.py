@@ -113,3 +113,39 @@ class TestOutcome:
         await planning(first, system()).outcome(event)
         await planning(again, system()).outcome(event)
         assert first.plans == again.plans
+
+
+class TestLanguages:
+    async def test_each_recipient_reads_the_email_in_their_own_language(self) -> None:
+        nynorsk = KARI.model_copy(update={"language": "nn"})
+        english = OLA.model_copy(update={"language": "en"})
+        plain = FORWARDER  # no language given: bokmål
+        world = WORLD.model_copy(update={"people": (nynorsk, english, plain)})
+        schedule = InMemorySchedule()
+        event = escalated(nynorsk.pid, english.pid, plain.pid)
+        names = {"nb": "Skyregnskap", "nn": "Skyrekneskap", "en": "Cloud accounting"}
+        described = system().model_copy(update={"name": names})
+        await PlanNotifications(
+            schedule, InMemorySystemCatalog(described), world, PORTAL, clock=FakeClock(1.0)
+        ).escalation(event)
+        plan = schedule.plans[event.event_id]
+        by_person = {n.pid: n for n in plan.portal_notifications}
+        emails = {job.message.to: job.message for job in plan.jobs if isinstance(job.message, Email)}
+
+        nn_mail, en_mail, nb_mail = emails[nynorsk.email], emails[english.email], emails[plain.email]
+        assert nn_mail.subject == "Førespurnad om systemtilgang frå SmartCloud AS er send vidare til deg"
+        assert "gjennom systemet Skyrekneskap." in nn_mail.body
+        assert "har sendt førespurnaden vidare" in nn_mail.body
+        assert en_mail.subject == "A system access request from SmartCloud AS has been forwarded to you"
+        assert "through the system Cloud accounting." in en_mail.body
+        assert nb_mail.subject.startswith("Forespørsel om systemtilgang fra")
+        assert by_person[english.pid].title == en_mail.subject
+        assert by_person[english.pid].link.endswith("&lang=en")
+        assert by_person[plain.pid].link.endswith("&skiplogout=true")
+
+    async def test_every_language_has_every_email_text(self) -> None:
+        from services.notifier.domain.email_texts import EMAIL_TEXTS
+
+        keys = set(EMAIL_TEXTS["nb"])
+        assert all(set(texts) == keys for texts in EMAIL_TEXTS.values())
+        assert set(EMAIL_TEXTS) == {"nb", "nn", "en"}
