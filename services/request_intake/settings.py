@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Self
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.secrets import fill_secrets
 from shared.world import DEFAULT_WORLD_FILE
 
 
@@ -42,9 +44,15 @@ class IntakeSettings(BaseSettings):
     require_known_party: bool = Field(
         default=False, description="Refuse parties that are not in the seed file's organisations"
     )
-    webhook_master_key: SecretStr = Field(
-        default=SecretStr("dev-webhook-master-key"),
-        description="Key the per-system webhook signing secrets derive from (same as the notifier's)",
+    webhook_seal_keys: SecretStr = Field(
+        default=SecretStr(""),
+        description=(
+            "Keys (32+ characters each, comma-separated; the first seals) that seal the webhook "
+            "signing secrets in Redis and on Kafka; the notifier holds the same keys"
+        ),
+    )
+    webhook_secret_grace_hours: float = Field(
+        default=24, description="How long a rotated-out webhook signing secret still signs deliveries"
     )
     allow_loopback_http_webhooks: bool = Field(
         default=False, description="Development only: accept http:// webhook URLs on 127.0.0.1/localhost"
@@ -55,3 +63,8 @@ class IntakeSettings(BaseSettings):
     )
     log_level: str = Field(default="INFO", description="Log level")
     json_logs: bool = Field(default=True, description="Log as JSON lines")
+
+    @model_validator(mode="after")
+    def _webhook_seal_keys_are_set(self) -> Self:
+        fill_secrets(self, ("webhook_seal_keys",), "INTAKE_")
+        return self

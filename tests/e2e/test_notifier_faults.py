@@ -61,7 +61,7 @@ async def test_failing_receiver_gets_retries_then_a_dead_letter(stack: Stack) ->
     assert dead[0]["value"]["attempts"] == 4  # NOTIFIER_MAX_ATTEMPTS in the e2e stack
     assert "500" in dead[0]["value"]["error"]
     assert len(attempts) == 4
-    assert {a.headers["X-Sysaccess-Delivery"] for a in attempts} == {str(event.event_id)}
+    assert {a.headers["webhook-id"] for a in attempts} == {str(event.event_id)}
     gaps = [later.at - earlier.at for earlier, later in itertools.pairwise(attempts)]
     assert all(b > a for a, b in itertools.pairwise(gaps)), f"no back-off: {gaps}"
 
@@ -83,13 +83,13 @@ async def test_notifier_killed_mid_batch_sends_each_once(stack: Stack) -> None:
         notifier.wait_healthy()
         expected_ids = {str(e.event_id) for e in outcomes}
         for _ in range(150):
-            seen = {d.headers["X-Sysaccess-Delivery"] for d in receiver.deliveries}
+            seen = {d.headers["webhook-id"] for d in receiver.deliveries}
             if expected_ids <= seen:
                 break
             await asyncio.sleep(0.2)
         await asyncio.sleep(1.5)
-        deliveries = [d for d in receiver.deliveries if d.headers["X-Sysaccess-Delivery"] in expected_ids]
-    delivered_ids = [d.headers["X-Sysaccess-Delivery"] for d in deliveries]
+        deliveries = [d for d in receiver.deliveries if d.headers["webhook-id"] in expected_ids]
+    delivered_ids = [d.headers["webhook-id"] for d in deliveries]
     assert set(delivered_ids) == expected_ids, "a webhook was lost"
     escalated_ids = {str(e.request_id) for e in escalations}
     mailbox: list[object] = []
