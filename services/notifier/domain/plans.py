@@ -12,6 +12,7 @@ from shared.world import Person, World
 
 from .deliveries import DeliveryJob, Email, Webhook
 from .portal_notifications import PortalNotification
+from .vendor_text import plain_vendor_text
 from .webhook_payload import WebhookPayload
 
 __all__ = [
@@ -62,8 +63,9 @@ def request_link(portal_base_url: str, request_type: ev.RequestType, request_id:
 
 
 def system_display_name(system: ev.SystemDescription | None, system_id: str) -> str:
-    """The system's Norwegian name, or its id when the notifier has not heard of it."""
-    return (system.name.get("nb") if system else None) or system_id
+    """The system's Norwegian name (the vendor's words, as plain text: ``vendor_text``), or its
+    id when the notifier has not heard of it."""
+    return plain_vendor_text((system.name.get("nb") if system else None) or system_id)
 
 
 def _person(world: World, pid: str) -> Person | None:
@@ -87,7 +89,8 @@ def _escalation_body(event: EscalationEvent, world: World, system_name: str, lin
     lines = [
         "Hei,",
         "",
-        f"{vendor_name} ber om systemtilgang for {party_name} gjennom systemet {system_name}.",
+        f"{vendor_name} ber om systemtilgang for {party_name} gjennom systemet «{system_name}».",
+        f"(Systemnavnet er oppgitt av {vendor_name}.)",
     ]
     if isinstance(event, ev.RequestEscalated):
         forwarder = _person(world, event.escalated_by)

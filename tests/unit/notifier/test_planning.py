@@ -53,7 +53,8 @@ class TestEscalation:
         await planning(schedule, system()).escalation(event)
         notice = schedule.plans[event.event_id].portal_notifications[0]
         assert notice.title == "Forespørsel om systemtilgang fra SmartCloud AS er sendt videre til deg"
-        assert "SmartCloud AS ber om systemtilgang for Tiger AS gjennom systemet Skyregnskap." in notice.body
+        said = "SmartCloud AS ber om systemtilgang for Tiger AS gjennom systemet «Skyregnskap»."
+        assert said in notice.body
         assert f"{FORWARDER.name} har sendt forespørselen videre" in notice.body
         assert (
             notice.link
@@ -64,7 +65,8 @@ class TestEscalation:
         schedule = InMemorySchedule()
         event = escalated(KARI.pid)
         await planning(schedule).escalation(event)
-        assert f"gjennom systemet {SYSTEM_ID}." in schedule.plans[event.event_id].portal_notifications[0].body
+        body = schedule.plans[event.event_id].portal_notifications[0].body
+        assert f"gjennom systemet «{SYSTEM_ID}»." in body
 
     async def test_a_reminder_says_the_request_expires_soon(self) -> None:
         schedule = InMemorySchedule()
