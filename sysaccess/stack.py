@@ -83,6 +83,7 @@ class LocalStack:
             "NOTIFIER_KAFKA_BOOTSTRAP": kafka,
             "NOTIFIER_REDIS_URL": redis,
             "NOTIFIER_SMTP_PORT": str(ports["smtp"]),
+            "NOTIFIER_ALLOW_LOOPBACK_HTTP_WEBHOOKS": "true",
             "NOTIFIER_PORTAL_BASE_URL": f"http://127.0.0.1:{ports['approval']}",
             "NOTIFIER_FIRST_RETRY_SECONDS": "0.5",
             "NOTIFIER_LEASE_SECONDS": "10",

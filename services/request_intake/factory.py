@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from shared.observability import configure_logging
 from shared.routing import declare_publishers, subscribe
 from shared.runtime import ServiceRuntime
+from shared.sealing import SecretBox, parse_keyring
 from shared.webapp import create_service_app
 from shared.world import load_world
 
@@ -93,7 +94,8 @@ def _context(settings: IntakeSettings, runtime: ServiceRuntime) -> Context:
         systems=SystemRegister(
             system_store,
             world,
-            webhook_master_key=settings.webhook_master_key.get_secret_value(),
+            sealer=SecretBox(parse_keyring(settings.webhook_seal_keys.get_secret_value())),
+            secret_grace=timedelta(hours=settings.webhook_secret_grace_hours),
             insecure_loopback_webhooks=settings.allow_loopback_http_webhooks,
         ),
         requests=AccessRequests(

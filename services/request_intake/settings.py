@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
@@ -13,6 +14,7 @@ from shared.world import DEFAULT_WORLD_FILE
 
 class IntakeSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="INTAKE_", extra="ignore")
+    generated_secrets: ClassVar[tuple[str, ...]] = ("internal_token", "webhook_seal_keys")
 
     port: int = Field(default=8001, description="HTTP port of the vendor API")
     redis_prefix: str = Field(default="intake", description="Key prefix of this service in Redis")
@@ -48,9 +50,15 @@ class IntakeSettings(ServiceSettings):
     require_known_party: bool = Field(
         default=False, description="Refuse parties that are not in the seed file's organisations"
     )
-    webhook_master_key: SecretStr = Field(
-        default=SecretStr("dev-webhook-master-key"),
-        description="Key the per-system webhook signing secrets derive from (same as the notifier's)",
+    webhook_seal_keys: SecretStr = Field(
+        default=SecretStr(""),
+        description=(
+            "Keys (32+ characters each, comma-separated; the first seals) that seal the webhook "
+            "signing secrets in Redis and on Kafka; the notifier holds the same keys"
+        ),
+    )
+    webhook_secret_grace_hours: float = Field(
+        default=24, description="How long a rotated-out webhook signing secret still signs deliveries"
     )
     allow_loopback_http_webhooks: bool = Field(
         default=False, description="Development only: accept http:// webhook URLs on 127.0.0.1/localhost"

@@ -89,6 +89,7 @@ def stack_env(endpoints: Endpoints, secrets_dir: Path) -> dict[str, str]:
         "NOTIFIER_REDIS_URL": endpoints.services_redis,
         "NOTIFIER_PORTAL_BASE_URL": f"http://127.0.0.1:{approval}",
         "NOTIFIER_SMTP_PORT": str(smtp),
+        "NOTIFIER_ALLOW_LOOPBACK_HTTP_WEBHOOKS": "true",
         "NOTIFIER_FIRST_RETRY_SECONDS": "0.2",
         "NOTIFIER_MAX_ATTEMPTS": "4",
         **application_env(secrets_dir),

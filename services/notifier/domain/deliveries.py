@@ -11,7 +11,15 @@ Channel = Literal["email", "webhook"]
 
 
 class DeliveryFailed(Exception):
-    """One attempt to deliver did not succeed (the server refused or could not be reached)."""
+    """One attempt to deliver did not succeed (the server refused or could not be reached).
+
+    ``permanent`` failures are not retried: the job becomes a dead letter at once (a webhook
+    URL that points into our own networks, say).
+    """
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
 
 
 @dataclass(frozen=True, slots=True)

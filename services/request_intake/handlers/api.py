@@ -24,6 +24,7 @@ from .schemas import (
     StandardRequestBody,
     SystemBody,
     SystemView,
+    WebhookSecretView,
     clients_json,
     system_access_json,
 )
@@ -68,6 +69,20 @@ async def replace_system(
     system_id: str, body: SystemBody, vendor: RegisterWriter, systems: Systems
 ) -> SystemView:
     return SystemView.of_registration(await systems.replace(system_id, body, vendor.org_no))
+
+
+@router.post(
+    "/systemregister/vendor/{system_id}/webhooksecret/rotate",
+    response_model=WebhookSecretView,
+    response_model_by_alias=True,
+    tags=["systemregister"],
+)
+async def rotate_webhook_secret(
+    system_id: str, vendor: RegisterWriter, systems: Systems
+) -> WebhookSecretView:
+    """Extension: a new signing secret for the system's webhook, returned once. Until the grace
+    period ends, deliveries carry a signature with the old secret too."""
+    return WebhookSecretView.of(await systems.rotate_webhook_secret(system_id, vendor.org_no))
 
 
 @router.delete("/systemregister/vendor/{system_id}", status_code=200, tags=["systemregister"])

@@ -21,7 +21,15 @@ from ..domain.paging import PageCursor, RequestSlice
 from ..domain.requests import AccessRequest, NaturalKey, RequestTransition
 from ..domain.systems import RegisteredSystem
 
-__all__ = ["AccessReader", "Clock", "OutcomeStore", "RequestStore", "SystemStore", "utc_now"]
+__all__ = [
+    "AccessReader",
+    "Clock",
+    "OutcomeStore",
+    "RequestStore",
+    "SecretSealer",
+    "SystemStore",
+    "utc_now",
+]
 
 Clock = Callable[[], datetime]
 """The current time (UTC); tests pass a fixed one."""
@@ -44,9 +52,18 @@ class SystemStore(Protocol):
         """Store a new system with its event; False, and nothing written, when the id is taken."""
         ...
 
-    async def save(self, applied: Applied[RegisteredSystem, ev.SystemUpdated | ev.SystemDeleted]) -> None:
-        """Overwrite a system, with its event."""
+    async def save(
+        self,
+        applied: Applied[RegisteredSystem, ev.SystemUpdated | ev.SystemDeleted | ev.WebhookSecretsChanged],
+    ) -> None:
+        """Overwrite a system, with its events."""
         ...
+
+
+class SecretSealer(Protocol):
+    """Seals a secret for storage and transport (``shared.sealing.SecretBox``)."""
+
+    def seal(self, plaintext: str, context: str) -> str: ...
 
 
 class RequestStore(Protocol):
