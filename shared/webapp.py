@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
+from starlette.middleware import Middleware
 
 from shared.bodylimit import BodyLimit
 from shared.health import check_readiness
@@ -50,7 +51,10 @@ def create_service_app(
     description: str,
     on_startup: Startup | None = None,
     exposure: Exposure | None = None,
+    inner_middleware: Sequence[Middleware] = (),
 ) -> FastAPI:
+    """The service's app. ``inner_middleware`` runs inside the body limit (which is outermost, so a
+    body over the limit is refused before anything else looks at the request)."""
     exposure = exposure or Exposure()
 
     @asynccontextmanager
@@ -71,6 +75,8 @@ def create_service_app(
     )
     app.state.runtime = runtime
     install_problem_handlers(app)
+    for middleware in reversed(inner_middleware):
+        app.add_middleware(middleware.cls, *middleware.args, **middleware.kwargs)
     app.add_middleware(BodyLimit, default=exposure.max_body_bytes, by_prefix=exposure.body_limits)
     if exposure.metrics:
         install_metrics_route(app)

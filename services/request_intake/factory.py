@@ -10,8 +10,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from fastapi import FastAPI
+from starlette.middleware import Middleware
 
 from shared.observability import configure_logging
+from shared.ratelimit import RateLimit, RedisRateLimiter
 from shared.routing import declare_publishers, subscribe
 from shared.runtime import ServiceRuntime
 from shared.sealing import SecretBox, parse_keyring
@@ -19,7 +21,8 @@ from shared.webapp import create_service_app
 from shared.world import load_world
 
 from .handlers import kafka
-from .handlers.api import router
+from .handlers.api import API_PREFIX, router
+from .handlers.auth_first import AuthenticateFirst
 from .handlers.deps import install_context
 from .handlers.problems import install_refusal_handler
 from .handlers.schemas import PublicUrls
@@ -58,6 +61,8 @@ class Context:
     projections: OutcomeProjection
     tokens: ProviderTokens
     urls: PublicUrls
+    limiter: RedisRateLimiter
+    vendor_post_limit: RateLimit
 
 
 def build(settings: IntakeSettings) -> Context:
@@ -114,6 +119,8 @@ def _context(settings: IntakeSettings, runtime: ServiceRuntime) -> Context:
             audience=settings.token_audience,
             max_lifetime_seconds=settings.token_max_lifetime_seconds,
         ),
+        limiter=RedisRateLimiter(runtime.redis, settings.redis_prefix),
+        vendor_post_limit=RateLimit("vendor-posts", settings.vendor_posts_per_minute, timedelta(minutes=1)),
         urls=PublicUrls(
             api_base_url=settings.public_base_url.rstrip("/"),
             portal_base_url=settings.portal_base_url.rstrip("/"),
@@ -137,6 +144,8 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         description="Altinn-compatible vendor API for system access requests",
         on_startup=start,
         exposure=settings.exposure(),
+        # The vendor's token is checked before a byte of its body is read.
+        inner_middleware=[Middleware(AuthenticateFirst, prefix=API_PREFIX, verify=context.tokens.verify)],
     )
     context.runtime.on_stop(context.tokens.aclose)
     install_context(app, context)

@@ -63,6 +63,9 @@ class IntakeSettings(ServiceSettings):
     allow_loopback_http_webhooks: bool = Field(
         default=False, description="Development only: accept http:// webhook URLs on 127.0.0.1/localhost"
     )
+    vendor_posts_per_minute: int = Field(
+        default=600, description="POSTs one vendor organisation may make per minute; 0 = no limit"
+    )
     outbox_relay: bool = Field(
         default=True,
         description="Run the outbox relay in this process (off: another process relays)",

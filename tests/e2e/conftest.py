@@ -81,6 +81,7 @@ def stack_env(endpoints: Endpoints, secrets_dir: Path) -> dict[str, str]:
         # One loopback address and a handful of people drive every flow here; the limits
         # themselves are proven in their own tests.
         "APPROVAL_LOGINS_PER_MINUTE": "0",
+        "INTAKE_VENDOR_POSTS_PER_MINUTE": "0",
         "APPROVAL_DECISIONS_PER_MINUTE": "0",
         "APPROVAL_NOTIFIER_URL": f"http://127.0.0.1:{notifier}",
         "APPROVAL_EXPIRY_CHECK_SECONDS": "0.5",

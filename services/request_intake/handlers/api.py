@@ -29,13 +29,14 @@ from .schemas import (
     system_access_json,
 )
 
-__all__ = ["router"]
+__all__ = ["API_PREFIX", "router"]
 
 PROBLEMS: dict[int | str, dict[str, object]] = {
     code: {"description": "Problem details", "content": {PROBLEM_JSON: {}}} for code in (400, 401, 403, 404)
 }
 
-router = APIRouter(prefix="/authentication/api/v1", responses=PROBLEMS)
+API_PREFIX = "/authentication/api/v1"
+router = APIRouter(prefix=API_PREFIX, responses=PROBLEMS)
 
 SystemIdQuery = Annotated[str, Query(alias="system-id", min_length=1, max_length=255)]
 PageToken = Annotated[str | None, Query(max_length=200)]
