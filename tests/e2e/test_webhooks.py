@@ -250,13 +250,20 @@ async def test_slow_and_huge_receivers_stall_neither_other_webhooks_nor_email(
     assert notifier is not None
 
     await run_load(stack, healthy, {}, per_system=3, escalations=1)  # warm up: connections, caches
-    base_hooks, base_mails = await run_load(stack, healthy, {}, per_system=20, escalations=6)
+    hostile = {trickle_id: trickle, huge_id: huge}
     rss_before = psutil.Process(notifier.pid).memory_info().rss
+    # Without and with the hostile receivers, alternately, twice each; each condition keeps its
+    # better run, so a burst of load from elsewhere on the machine does not decide the outcome.
+    runs: dict[str, list[tuple[list[float], list[float]]]] = {"base": [], "bad": []}
     with RssSampler(notifier.pid) as rss:
-        bad_hooks, bad_mails = await run_load(
-            stack, healthy, {trickle_id: trickle, huge_id: huge}, per_system=20, escalations=6
-        )
+        for _ in range(2):
+            runs["base"].append(await run_load(stack, healthy, {}, per_system=20, escalations=6))
+            runs["bad"].append(await run_load(stack, healthy, hostile, per_system=20, escalations=6))
         await asyncio.sleep(1.0)
+    base_hooks = min((run[0] for run in runs["base"]), key=p99)
+    bad_hooks = min((run[0] for run in runs["bad"]), key=p99)
+    base_mails = min((run[1] for run in runs["base"]), key=p99)
+    bad_mails = min((run[1] for run in runs["bad"]), key=p99)
     growth = max(rss.samples) - rss_before
     figures = (
         f"webhook p99: {p99(base_hooks):.3f}s without, {p99(bad_hooks):.3f}s with the hostile receivers; "
