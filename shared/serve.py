@@ -24,9 +24,13 @@ class ServerSettings(Protocol):
 S = TypeVar("S", bound=ServerSettings)
 
 
-def _server(app: FastAPI, host: str, port: int, lifespan: Literal["on", "off"]) -> uvicorn.Server:
+def _server(
+    app: FastAPI, host: str, port: int, lifespan: Literal["on", "off"], *, access_log: bool
+) -> uvicorn.Server:
+    # log_config=None: uvicorn keeps its hands off logging; its lines (the access log too) go
+    # through the root handler that shared.observability.configure_logging installed, as JSON.
     return uvicorn.Server(
-        uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan=lifespan)
+        uvicorn.Config(app, host=host, port=port, log_config=None, access_log=access_log, lifespan=lifespan)
     )
 
 
@@ -41,9 +45,10 @@ async def _serve_both(public: uvicorn.Server, ops: uvicorn.Server) -> None:
 def serve(settings_class: Callable[[], S], create_app: Callable[[S], FastAPI]) -> None:
     settings = settings_class()
     app = create_app(settings)
-    public = _server(app, settings.host, settings.port, lifespan="on")
+    public = _server(app, settings.host, settings.port, lifespan="on", access_log=True)
     if settings.ops_port is None:
         public.run()
         return
-    ops = _server(create_ops_app(app), settings.ops_host, settings.ops_port, lifespan="off")
+    # The operators' port answers probes and scrapes: no access log there.
+    ops = _server(create_ops_app(app), settings.ops_host, settings.ops_port, lifespan="off", access_log=False)
     asyncio.run(_serve_both(public, ops))
