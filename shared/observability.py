@@ -53,21 +53,26 @@ def _add_service(service: str) -> structlog.typing.Processor:
 
 
 def access_fields(_logger: Any, _method: str, event_dict: EventDict) -> EventDict:
-    """uvicorn's access line as fields too: client, method, path, http_version, status."""
+    """uvicorn's access line as fields too: client, method, path, http_version, status.
+    (The formatter hands over a foreign line's arguments as ``positional_args``; others drop them,
+    and uvicorn's coloured copy of a message.)"""
+    args = event_dict.pop("positional_args", None)
+    event_dict.pop("color_message", None)  # uvicorn's ANSI-coloured copy of the message
+    if event_dict.get("message") == event_dict.get("event"):  # set when another handler formatted it
+        event_dict.pop("message")
     record = event_dict.get("_record")
-    if _is_access_line(record):
-        client, method, path, version, status = record.args  # type: ignore[misc]
+    if isinstance(record, logging.LogRecord) and record.name == "uvicorn.access" and _is_access_args(args):
+        client, method, path, version, status = args
         event_dict.update(client=client, method=method, path=path, http_version=version, status=status)
     return event_dict
 
 
-def _is_access_line(record: Any) -> TypeGuard[logging.LogRecord]:
-    return (
-        isinstance(record, logging.LogRecord)
-        and record.name == "uvicorn.access"
-        and isinstance(record.args, tuple)
-        and len(record.args) == 5
-    )
+def _is_access_args(args: Any) -> TypeGuard[tuple[Any, Any, Any, Any, Any]]:
+    return isinstance(args, tuple) and len(args) == 5
+
+
+def _is_access_line(record: logging.LogRecord) -> bool:
+    return record.name == "uvicorn.access" and _is_access_args(record.args)
 
 
 class QuietProbes(logging.Filter):
@@ -112,6 +117,7 @@ def configure_logging(
     )
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=[*shared, structlog.stdlib.ExtraAdder(), access_fields],
+        pass_foreign_args=True,
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,
