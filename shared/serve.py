@@ -9,6 +9,7 @@ from typing import Literal, Protocol, TypeVar
 import uvicorn
 from fastapi import FastAPI
 
+from shared.observability import configure_logging
 from shared.webapp import create_ops_app
 
 __all__ = ["serve"]
@@ -42,13 +43,17 @@ async def _serve_both(public: uvicorn.Server, ops: uvicorn.Server) -> None:
     await asyncio.gather(*pending)
 
 
-def serve(settings_class: Callable[[], S], create_app: Callable[[S], FastAPI]) -> None:
+def serve(settings_class: Callable[[], S], create_app: Callable[[S], FastAPI], service: str = "") -> None:
+    # JSON lines from the first one: reading the settings may already log (generated secrets);
+    # create_app configures logging again with the settings' level and format.
+    configure_logging(service or "sysaccess")
     settings = settings_class()
     app = create_app(settings)
     public = _server(app, settings.host, settings.port, lifespan="on", access_log=True)
     if settings.ops_port is None:
         public.run()
         return
-    # The operators' port answers probes and scrapes: no access log there.
-    ops = _server(create_ops_app(app), settings.ops_host, settings.ops_port, lifespan="off", access_log=False)
+    # Both servers share uvicorn's access logger (one turned off would silence the other); the
+    # log's filter drops successful probes and scrapes, which are most of the ops port's requests.
+    ops = _server(create_ops_app(app), settings.ops_host, settings.ops_port, lifespan="off", access_log=True)
     asyncio.run(_serve_both(public, ops))
