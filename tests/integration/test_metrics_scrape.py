@@ -26,7 +26,7 @@ ROUTE = "/authentication/api/v1/systemuser/request/vendor"
 
 def scrape(url: str) -> dict[str, list[tuple[dict[str, str], float]]]:
     samples: dict[str, list[tuple[dict[str, str], float]]] = {}
-    for family in text_string_to_metric_families(httpx.get(url, timeout=5).text):
+    for family in text_string_to_metric_families(httpx.get(url, timeout=15).text):
         for sample in family.samples:
             samples.setdefault(sample.name, []).append((dict(sample.labels), sample.value))
     return samples
@@ -121,7 +121,7 @@ def test_the_ops_port_serves_the_metrics_that_matter(
         assert {labels["topic"] for labels in lags} >= {"sysaccess.access-created.v1"}
         assert all(labels["partition"].isdigit() for labels in lags)
         # FastStream's per-topic message metrics are declared (they count once records arrive).
-        text = httpx.get(metrics, timeout=5).text
+        text = httpx.get(metrics, timeout=15).text
         for family in (
             "received_messages",
             "received_processed_messages_duration_seconds",
