@@ -20,6 +20,7 @@ class ServerSettings(Protocol):
     port: int
     ops_host: str
     ops_port: int | None
+    access_log: bool
 
 
 S = TypeVar("S", bound=ServerSettings)
@@ -49,11 +50,17 @@ def serve(settings_class: Callable[[], S], create_app: Callable[[S], FastAPI], s
     configure_logging(service or "sysaccess")
     settings = settings_class()
     app = create_app(settings)
-    public = _server(app, settings.host, settings.port, lifespan="on", access_log=True)
+    public = _server(app, settings.host, settings.port, lifespan="on", access_log=settings.access_log)
     if settings.ops_port is None:
         public.run()
         return
     # Both servers share uvicorn's access logger (one turned off would silence the other); the
     # log's filter drops successful probes and scrapes, which are most of the ops port's requests.
-    ops = _server(create_ops_app(app), settings.ops_host, settings.ops_port, lifespan="off", access_log=True)
+    ops = _server(
+        create_ops_app(app),
+        settings.ops_host,
+        settings.ops_port,
+        lifespan="off",
+        access_log=settings.access_log,
+    )
     asyncio.run(_serve_both(public, ops))
