@@ -24,7 +24,7 @@ __all__ = ["DECISIONS", "DECISION_SECONDS", "DecisionWorker"]
 
 DECISIONS = Counter(
     "sysaccess_decisions_total",
-    "Decision commands applied, by outcome (accepted, rejected, escalated, refused)",
+    "Decisions by outcome: accepted, rejected, escalated, refused (commands), timed_out (the expiry job)",
     ["outcome"],
 )
 DECISION_SECONDS = Histogram(

@@ -49,3 +49,12 @@ async def test_decisions_are_counted_by_outcome_with_the_time_since_the_request(
     assert value("sysaccess_decision_seconds_count", "accepted") == timed + 1
     assert value("sysaccess_decision_seconds_sum", "accepted") == pytest.approx(total_seconds + 7200)
     assert value("sysaccess_decision_seconds_count", "refused") == 0
+
+
+async def test_a_request_nobody_decided_counts_as_timed_out_once(approval: InMemoryApproval) -> None:
+    before = value("sysaccess_decisions_total", "timed_out")
+    await approval.arrive(ttl=timedelta(days=1))
+    approval.clock.now += timedelta(days=1)
+    await approval.expiry.run_once()
+    await approval.expiry.run_once()
+    assert value("sysaccess_decisions_total", "timed_out") == before + 1
