@@ -44,6 +44,7 @@ __all__ = [
     "current_ids",
     "instrument_app",
     "instrument_broker",
+    "record_span",
     "span",
     "start_span",
 ]
@@ -157,6 +158,26 @@ def carrier_of(started: Span) -> dict[str, str]:
     headers: dict[str, str] = {}
     _PROPAGATOR.inject(headers, context=trace.set_span_in_context(started))
     return headers
+
+
+@contextlib.contextmanager
+def record_span(record: Any) -> Iterator[Span]:
+    """A consumer span for one Kafka record (an aiokafka ``ConsumerRecord``), continuing the trace
+    of its ``traceparent`` header: for a consumer that handles records one by one out of a batch,
+    where FastStream's middleware sees only the batch (it starts a new trace linking the records)."""
+    headers = {name: value.decode("latin-1") for name, value in (record.headers or ()) if value is not None}
+    carried = {k: v for k, v in headers.items() if k in ("traceparent", "tracestate")}
+    attributes: dict[str, Any] = {
+        "messaging.system": "kafka",
+        "messaging.operation": "process",
+        "messaging.destination.name": record.topic,
+        "messaging.kafka.destination.partition": record.partition,
+        "messaging.kafka.message.offset": record.offset,
+    }
+    with span(
+        f"{record.topic} process", parent=carried or None, kind=SpanKind.CONSUMER, attributes=attributes
+    ) as s:
+        yield s
 
 
 def current_ids() -> tuple[str, str] | None:

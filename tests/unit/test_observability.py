@@ -204,3 +204,24 @@ def test_an_outbox_entry_keeps_the_trace_it_was_written_in() -> None:
         fields = outbox_fields(event)
     stored = tracing.carrier_from_json(fields["trace"])
     assert stored["traceparent"].split("-")[1] == format(post.get_span_context().trace_id, "032x")
+
+
+def test_a_record_handled_out_of_a_batch_continues_its_own_trace() -> None:
+    from aiokafka.structs import ConsumerRecord
+
+    exporter = span_exporter()
+    with tracing.span("vendor post") as post:
+        headers = [(k, v.encode()) for k, v in tracing.carrier().items()]
+    record: ConsumerRecord[bytes, bytes] = ConsumerRecord(
+        "sysaccess.access-created.v1", 2, 41, 0, 0, b"k", b"{}", None, 1, 2, headers
+    )
+    exporter.clear()
+    with tracing.record_span(record) as consumed:
+        assert consumed.get_span_context().trace_id == post.get_span_context().trace_id
+    (finished,) = exporter.get_finished_spans()
+    assert finished.name == "sysaccess.access-created.v1 process"
+    assert finished.parent is not None
+    assert finished.parent.span_id == post.get_span_context().span_id
+    untraced: ConsumerRecord[bytes, bytes] = ConsumerRecord("t", 0, 0, 0, 0, None, b"{}", None, 0, 2, [])
+    with tracing.record_span(untraced) as fresh:
+        assert fresh.get_span_context().trace_id != post.get_span_context().trace_id
