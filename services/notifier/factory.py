@@ -16,6 +16,7 @@ from shared.observability import configure_logging
 from shared.routing import subscribe
 from shared.runtime import ServiceRuntime
 from shared.sealing import SecretBox, parse_keyring
+from shared.tracing import configure_tracing
 from shared.webapp import create_service_app
 from shared.world import load_world
 
@@ -148,6 +149,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
     """The notifier's ASGI app: health, metrics and the internal API; delivery runs in the lifespan."""
     settings = settings or NotifierSettings()
     configure_logging(SERVICE_NAME, settings.log_level, settings.json_logs)
+    configure_tracing(SERVICE_NAME, otlp_endpoint=settings.otlp_traces_endpoint)
     ctx = build(settings)
 
     async def start_delivery(app: FastAPI) -> None:

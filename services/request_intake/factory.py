@@ -17,6 +17,7 @@ from shared.ratelimit import RateLimit, RedisRateLimiter
 from shared.routing import declare_publishers, subscribe
 from shared.runtime import ServiceRuntime
 from shared.sealing import SecretBox, parse_keyring
+from shared.tracing import configure_tracing
 from shared.webapp import create_service_app
 from shared.world import load_world
 
@@ -132,6 +133,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     """The vendor API as an ASGI app; starting it starts Kafka, Redis and the outbox relay."""
     settings = settings or IntakeSettings()
     configure_logging(SERVICE_NAME, settings.log_level, settings.json_logs)
+    configure_tracing(SERVICE_NAME, otlp_endpoint=settings.otlp_traces_endpoint)
     context = build(settings)
 
     async def start(_app: FastAPI) -> None:

@@ -22,8 +22,11 @@ from dataclasses import dataclass
 from functools import partial
 
 import structlog
+from opentelemetry.trace import SpanKind, Status, StatusCode
 from prometheus_client import Counter as MetricCounter
 from prometheus_client import Gauge
+
+from shared import tracing
 
 from ..domain.concurrency import ConcurrencyLimits, Lane, lane_of
 from ..domain.deliveries import ClaimedJob, DeliveryFailed, DeliveryJob, Email, Webhook
@@ -43,6 +46,14 @@ POSTPONED = MetricCounter(
     "sysaccess_notification_attempts_postponed_total", "Jobs postponed because their lane was full", ["kind"]
 )
 IN_FLIGHT = Gauge("sysaccess_notification_attempts_in_flight", "Delivery attempts under way", ["kind"])
+# One count per attempt, by how it ended: "success", else why it failed (DeliveryFailed.outcome).
+WEBHOOK_DELIVERIES = MetricCounter(
+    "sysaccess_webhook_deliveries_total", "Webhook delivery attempts by outcome", ["outcome"]
+)
+EMAIL_DELIVERIES = MetricCounter(
+    "sysaccess_email_deliveries_total", "E-mail delivery attempts by outcome", ["outcome"]
+)
+ATTEMPTS_BY_CHANNEL = {"webhook": WEBHOOK_DELIVERIES, "email": EMAIL_DELIVERIES}
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,19 +166,36 @@ class DeliverDueJobs:
 
     async def _attempt(self, claimed: ClaimedJob) -> None:
         job = claimed.job
-        try:
-            async with asyncio.timeout(self._attempt_deadline):
-                await self._senders.send(job)
-        except TimeoutError:
-            failure = DeliveryFailed(f"no outcome within {self._attempt_deadline:g}s")
-        except DeliveryFailed as exc:
-            failure = exc
-        else:
-            await self._queue.delivered(job.id)
-            DELIVERED.labels(job.channel).inc()
-            return
-        FAILED.labels(job.channel).inc()
-        await self._after_failure(claimed, failure)
+        # Each attempt continues the trace of the event that planned the job. The trace stays
+        # inside: nothing of it is sent to the vendor or the SMTP relay.
+        with tracing.span(
+            f"{job.channel} deliver",
+            parent=claimed.trace or None,
+            kind=SpanKind.CLIENT,
+            attributes={
+                "sysaccess.delivery.id": job.delivery_id,
+                "sysaccess.delivery.channel": job.channel,
+                "sysaccess.delivery.attempt": claimed.failed_attempts + 1,
+            },
+        ) as span:
+            try:
+                async with asyncio.timeout(self._attempt_deadline):
+                    await self._senders.send(job)
+            except TimeoutError:
+                failure = DeliveryFailed(f"no outcome within {self._attempt_deadline:g}s", outcome="timeout")
+            except DeliveryFailed as exc:
+                failure = exc
+            else:
+                span.set_attribute("sysaccess.delivery.outcome", "success")
+                ATTEMPTS_BY_CHANNEL[job.channel].labels("success").inc()
+                await self._queue.delivered(job.id)
+                DELIVERED.labels(job.channel).inc()
+                return
+            span.set_attribute("sysaccess.delivery.outcome", failure.outcome)
+            span.set_status(Status(StatusCode.ERROR, str(failure)[:200]))
+            ATTEMPTS_BY_CHANNEL[job.channel].labels(failure.outcome).inc()
+            FAILED.labels(job.channel).inc()
+            await self._after_failure(claimed, failure)
 
     async def _after_failure(self, claimed: ClaimedJob, failure: DeliveryFailed) -> None:
         job, error = claimed.job, str(failure)

@@ -36,8 +36,16 @@ class SmtpEmailSender:
                     use_tls=False,
                 )
         except TimeoutError as exc:
-            raise DeliveryFailed(f"SMTP: no answer within {self._timeout_seconds:g}s") from exc
-        except (aiosmtplib.SMTPException, OSError) as exc:
+            raise DeliveryFailed(
+                f"SMTP: no answer within {self._timeout_seconds:g}s", outcome="timeout"
+            ) from exc
+        except aiosmtplib.SMTPResponseException as exc:
+            raise DeliveryFailed(f"SMTP: {exc!r}", outcome="rejected") from exc
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            raise DeliveryFailed(f"SMTP: {exc!r}", outcome="rejected") from exc
+        except OSError as exc:
+            raise DeliveryFailed(f"SMTP: {exc!r}", outcome="unreachable") from exc
+        except aiosmtplib.SMTPException as exc:
             raise DeliveryFailed(f"SMTP: {exc!r}") from exc
 
     def _mime(self, delivery_id: str, message: Email) -> EmailMessage:

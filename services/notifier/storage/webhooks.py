@@ -57,7 +57,7 @@ class HttpWebhookSender:
     async def send(self, delivery_id: str, message: Webhook) -> None:
         refusal = webhook_url_refusal(message.url, allow_loopback=self._allow_loopback_http)
         if refusal is not None:
-            raise DeliveryFailed(f"refused webhook URL: {refusal}", permanent=True)
+            raise DeliveryFailed(f"refused webhook URL: {refusal}", permanent=True, outcome="refused")
         headers = {
             "content-type": "application/json",
             "user-agent": USER_AGENT,
@@ -69,13 +69,15 @@ class HttpWebhookSender:
             async with asyncio.timeout(self._deadline_seconds):
                 status = await self._post(message.url, message.body.encode(), headers)
         except TimeoutError as exc:
-            raise DeliveryFailed(f"no answer within the deadline of {self._deadline_seconds:g}s") from exc
+            raise DeliveryFailed(
+                f"no answer within the deadline of {self._deadline_seconds:g}s", outcome="timeout"
+            ) from exc
         except TargetRefused as exc:
-            raise DeliveryFailed(f"refused webhook target: {exc}", permanent=True) from exc
+            raise DeliveryFailed(f"refused webhook target: {exc}", permanent=True, outcome="refused") from exc
         except httpx.HTTPError as exc:
-            raise DeliveryFailed(f"HTTP: {exc!r}") from exc
+            raise DeliveryFailed(f"HTTP: {exc!r}", outcome="unreachable") from exc
         if not 200 <= status < 300:
-            raise DeliveryFailed(f"HTTP status {status}")
+            raise DeliveryFailed(f"HTTP status {status}", outcome=f"http_{min(max(status // 100, 1), 5)}xx")
 
     async def _post(self, url: str, body: bytes, headers: dict[str, str]) -> int:
         async with self._http.stream(
