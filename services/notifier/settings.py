@@ -48,7 +48,9 @@ class NotifierSettings(ServiceSettings):
         ),
     )
     max_in_flight: int = Field(
-        default=16, description="Delivery attempts under way at once, e-mail and webhooks together"
+        default=32,
+        description="Delivery attempts under way at once, e-mail and webhooks together; several times "
+        "max_in_flight_per_host, so that a few hostile hosts cannot hold most of it",
     )
     max_in_flight_per_host: int = Field(
         default=4,

@@ -27,6 +27,7 @@ from standardwebhooks import WebhookVerificationError
 from shared import events as ev
 from shared.topics import topic_for
 from shared.world import load_world
+from sysaccess.kafka_logins import admin_options
 from sysaccess.webhook_receiver import Receiver, webhook_receiver
 from tests.e2e.conftest import Stack, login
 from tests.e2e.support import mails_about, vendor_status, wait_known_to_portal
@@ -183,7 +184,8 @@ async def run_load(
         if n % every == 0 and n // every < escalations:
             plan.append(escalated(next(iter(healthy))))
     sent_at: dict[str, float] = {}
-    producer = AIOKafkaProducer(bootstrap_servers=stack.endpoints.kafka_bootstrap, acks="all")
+    bootstrap = stack.endpoints.kafka_bootstrap
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", **admin_options(bootstrap))
     await producer.start()
     try:
         for message in plan:

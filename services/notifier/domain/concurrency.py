@@ -44,7 +44,7 @@ def lane_of(job: DeliveryJob) -> Lane:
 class ConcurrencyLimits:
     """Attempts under way at once: in all, per lane, and (implicitly) for webhooks in all."""
 
-    overall: int = 16
+    overall: int = 32
     per_host: int = 4
 
     def __post_init__(self) -> None:

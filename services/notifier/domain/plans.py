@@ -122,7 +122,7 @@ def plan_escalation(
         lang = person.preferred_language
         link = request_link(portal_base_url, event.request_type, event.request_id, lang)
         subject = _escalation_subject(event, vendor_name, lang)
-        system_name = pick_name(system_names, lang, event.system_id)
+        system_name = plain_vendor_text(pick_name(system_names, lang, event.system_id))
         body = _escalation_body(event, world, system_name, link, lang)
         jobs.append(_escalation_email(event, person, subject, body))
         notices.append(_escalation_notice(event, person.pid, subject, body, link))
