@@ -68,7 +68,7 @@ def delivered(receiver: Receiver, request_id: str) -> list[Any]:
     ]
 
 
-@pytest.mark.timeout(180)
+@pytest.mark.timeout(420)  # three services start in-process; slow on a busy machine
 async def test_one_trace_spans_the_post_the_decision_and_the_webhook(
     endpoints: Endpoints, token_for: TokenFactory
 ) -> None:
