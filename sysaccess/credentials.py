@@ -127,6 +127,7 @@ APP_SECRETS = (
     "notifier_internal_token",
     "portal_cookie",
     "portal_oidc_client",
+    "intake_systemuser_signing_key",
 )
 
 
@@ -164,4 +165,5 @@ def application_env(data_dir: Path) -> dict[str, str]:
         "APPROVAL_NOTIFIER_TOKEN": found["notifier_internal_token"],
         "APPROVAL_COOKIE_SECRET": found["portal_cookie"],
         "APPROVAL_OIDC_CLIENT_SECRET": found["portal_oidc_client"],
+        "INTAKE_SYSTEMUSER_SIGNING_KEYS": found["intake_systemuser_signing_key"],
     }

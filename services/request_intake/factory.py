@@ -22,16 +22,19 @@ from .handlers.api import router
 from .handlers.deps import install_context
 from .handlers.problems import install_refusal_handler
 from .handlers.schemas import PublicUrls
+from .handlers.system_users import router as system_user_router
 from .services.accesses import SystemAccesses
 from .services.ports import AccessReader, OutcomeStore, RequestStore, SystemStore
 from .services.projections import OutcomeProjection
 from .services.requests import AccessRequests
 from .services.system_register import SystemRegister
+from .services.system_users import AccessDecisions, SystemUserTokens
 from .settings import IntakeSettings
 from .storage.accesses import RedisAccessReader
 from .storage.keys import IntakeKeys
 from .storage.outcomes import RedisOutcomeStore
 from .storage.requests import RedisRequestStore
+from .storage.signing_keys import SigningKeys
 from .storage.systems import RedisSystemStore
 from .storage.vendor_tokens import ProviderTokens
 
@@ -57,6 +60,10 @@ class Context:
     projections: OutcomeProjection
     tokens: ProviderTokens
     urls: PublicUrls
+    system_user_tokens: SystemUserTokens
+    """Maskinporten's lookup and the system-user token endpoint."""
+    decisions: AccessDecisions
+    """The decision point resource APIs ask."""
 
 
 def build(settings: IntakeSettings) -> Context:
@@ -83,6 +90,8 @@ def _context(settings: IntakeSettings, runtime: ServiceRuntime) -> Context:
     request_store = RedisRequestStore(runtime.redis, keys)
     outcome_store = RedisOutcomeStore(runtime.redis, keys)
     access_reader = RedisAccessReader(runtime.redis, keys)
+    signer = SigningKeys.from_setting(settings.systemuser_signing_keys.get_secret_value())
+    issuer = settings.systemuser_issuer or f"{settings.public_base_url.rstrip('/')}/oauth2"
     return Context(
         settings=settings,
         runtime=runtime,
@@ -116,6 +125,15 @@ def _context(settings: IntakeSettings, runtime: ServiceRuntime) -> Context:
             api_base_url=settings.public_base_url.rstrip("/"),
             portal_base_url=settings.portal_base_url.rstrip("/"),
         ),
+        system_user_tokens=SystemUserTokens(
+            access_reader,
+            system_store,
+            signer,
+            world,
+            issuer=issuer,
+            lifetime_seconds=settings.systemuser_token_seconds,
+        ),
+        decisions=AccessDecisions(access_reader, system_store, signer, world, issuer=issuer),
     )
 
 
@@ -140,4 +158,5 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     install_context(app, context)
     install_refusal_handler(app)
     app.include_router(router)
+    app.include_router(system_user_router)
     return app
