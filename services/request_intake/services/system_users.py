@@ -102,13 +102,13 @@ class SystemUserTokens:
         """A system-user token for the customer ``request`` names; TokenRequestRefused otherwise."""
         if vendor.client_id is None:
             raise TokenRequestRefused("invalid_grant", "The subject token names no client_id")
+        scopes = granted_scopes(request.scopes, vendor.scopes)
         systems = await self._client_systems(vendor.org_no, vendor.client_id)
         if not systems:
             raise no_registered_system(vendor.client_id, vendor.org_no)
         access = await self._live_access(systems, request.ask.org_no, request.ask.external_ref)
         if access is None:
             raise no_system_user(request.ask, systems)
-        scopes = granted_scopes(request.scopes, vendor.scopes)
         claims = system_user_claims(
             access,
             vendor,
