@@ -224,7 +224,7 @@ async def test_lookup_token_decision_and_delete(intake: RunningIntake, token_for
 async def test_client_system_user_follows_clients(intake: RunningIntake, token_for: TokenFactory) -> None:
     access_id, ref = await approved(intake, token_for, agent=True)
     token = (await ask_token(intake, token_for(SMARTCLOUD, [KRAV_SCOPE]), FLINK, ref)).json()["access_token"]
-    client = {
+    client: dict[str, Any] = {
         "system_access_id": uuid.UUID(access_id),
         "system_id": SMARTCLOUD_SYSTEM,
         "vendor_org_no": SMARTCLOUD,
