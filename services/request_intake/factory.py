@@ -132,6 +132,7 @@ def _context(settings: IntakeSettings, runtime: ServiceRuntime) -> Context:
             world,
             issuer=issuer,
             lifetime_seconds=settings.systemuser_token_seconds,
+            system_cache_seconds=settings.systemuser_system_cache_seconds,
         ),
         decisions=AccessDecisions(access_reader, system_store, signer, world, issuer=issuer),
     )
@@ -157,6 +158,6 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     context.runtime.on_stop(context.tokens.aclose)
     install_context(app, context)
     install_refusal_handler(app)
+    app.include_router(system_user_router)  # first: its routes sit on every vendor call path
     app.include_router(router)
-    app.include_router(system_user_router)
     return app

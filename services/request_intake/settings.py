@@ -73,6 +73,14 @@ class IntakeSettings(ServiceSettings):
     systemuser_token_seconds: int = Field(
         default=120, ge=10, le=3600, description="Lifetime of a system-user token (Maskinporten: 120 s)"
     )
+    systemuser_system_cache_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        le=60,
+        description="How long the token endpoint and the lookup remember which systems list a client id "
+        "(a register change takes effect after at most this long; 0: read the register every time). "
+        "System users themselves are always read fresh",
+    )
     systemuser_issuer: str | None = Field(
         default=None, description="Issuer (iss) of system-user tokens; default <public_base_url>/oauth2"
     )

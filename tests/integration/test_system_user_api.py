@@ -340,3 +340,31 @@ async def test_lookup_and_decisions_need_their_scopes(intake: RunningIntake, tok
         "/authorization/api/v1/systemuser/decision", json=body, headers=resource_api
     )
     assert (unknown.json()["decision"], unknown.json()["code"]) == ("Deny", "unknown_system_user")
+
+
+async def test_concurrent_lookups_each_get_their_own_answer(
+    intake: RunningIntake, token_for: TokenFactory
+) -> None:
+    """Lookups asked for together are answered from one batch of reads: each gets its own."""
+    made = dict([await approved(intake, token_for) for _ in range(3)])
+    by_ref = {ref: access_id for access_id, ref in made.items()}
+    refs = [*by_ref, "nobody-1", "nobody-2"]
+    maskinporten = intake.auth(token_for(DIGDIR, [LOOKUP_SCOPE]))
+
+    async def look(ref: str) -> httpx.Response:
+        query = {
+            "clientId": SMARTCLOUD,
+            "systemProviderOrgNo": SMARTCLOUD,
+            "systemUserOwnerOrgNo": TIGER,
+            "externalRef": ref,
+        }
+        return await intake.client.get(f"{BASE}/systemuser/byExternalId", params=query, headers=maskinporten)
+
+    answers = await asyncio.gather(*(look(refs[i % len(refs)]) for i in range(100)))
+    for i, answer in enumerate(answers):
+        ref = refs[i % len(refs)]
+        if ref in by_ref:
+            assert answer.status_code == 200, answer.text
+            assert (answer.json()["id"], answer.json()["externalRef"]) == (by_ref[ref], ref)
+        else:
+            assert answer.status_code == 404

@@ -15,16 +15,18 @@ ready JSON, without response models, because they sit on every vendor call path.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Protocol, Self, runtime_checkable
 from urllib.parse import parse_qs
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from pydantic.alias_generators import to_camel
 
 from shared.jwks import TokenRefused
-from shared.problems import PROBLEM_JSON
+from shared.problems import PROBLEM_JSON, Problem
 
 from ..domain.decisions import Decision
 from ..domain.system_users import (
@@ -37,7 +39,8 @@ from ..domain.system_users import (
 )
 from ..domain.vendors import Vendor
 from ..services.system_users import AccessDecisions, DecisionQuery, SystemUserTokens
-from .deps import TokenVerifying, _vendor_holding
+from .auth import unauthorized
+from .deps import TokenVerifying
 from .schemas import system_access_json
 
 __all__ = [
@@ -110,34 +113,118 @@ class SystemUserContext(Protocol):
     def tokens(self) -> TokenVerifying: ...
 
 
-def _context(request: Request) -> SystemUserContext:
-    context = request.app.state.handler_context
-    if not isinstance(context, SystemUserContext):
-        raise TypeError("the service's Context has no system-user use cases")
+def _context_of(request: Request) -> SystemUserContext:
+    state = request.app.state
+    context: SystemUserContext | None = getattr(state, "system_user_context", None)
+    if context is None:
+        # Checked once per app: a runtime Protocol check costs more than the rest of a lookup.
+        found = state.handler_context
+        if not isinstance(found, SystemUserContext):
+            raise TypeError("the service's Context has no system-user use cases")
+        state.system_user_context = context = found
     return context
 
 
+async def _context(request: Request) -> SystemUserContext:
+    # async: FastAPI runs a plain function dependency in its thread pool, on every request.
+    return _context_of(request)
+
+
 ContextDep = Annotated[SystemUserContext, Depends(_context)]
-Maskinporten = Annotated[Vendor, Depends(_vendor_holding(SCOPE_SYSTEMUSER_LOOKUP))]
-ResourceApi = Annotated[Vendor, Depends(_vendor_holding(SCOPE_AUTHORIZE))]
-OrgNo = Annotated[str, Query(pattern=r"^[0-9]{9}$")]
+
+
+def _holding(scope: str) -> Callable[[Request], Awaitable[Vendor]]:
+    """A dependency: the caller its provider token proves, who must hold ``scope`` (as the
+    vendor API's, without its thread-pool hop and per-request Protocol check)."""
+
+    async def caller(request: Request) -> Vendor:
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise unauthorized("A bearer token is required")
+        try:
+            found = await _context_of(request).tokens.verify(token.strip())
+        except TokenRefused as exc:
+            raise unauthorized(f"Invalid token: {exc}") from exc
+        if scope not in found.scopes:
+            raise Problem(403, "Forbidden", f"The token lacks the scope {scope}")
+        return found
+
+    return caller
+
+
+ResourceApi = Annotated[Vendor, Depends(_holding(SCOPE_AUTHORIZE))]
 
 router = APIRouter(tags=["systemusers"])
 
 
-@router.get("/authentication/api/v1/systemuser/byExternalId", responses=PROBLEMS)
-async def system_user_by_external_id(
-    _caller: Maskinporten,
-    context: ContextDep,
-    client_id: Annotated[str, Query(alias="clientId", min_length=1, max_length=255)],
-    provider_org: Annotated[str, Query(alias="systemProviderOrgNo", pattern=r"^[0-9]{9}$")],
-    owner_org: Annotated[str, Query(alias="systemUserOwnerOrgNo", pattern=r"^[0-9]{9}$")],
-    external_ref: Annotated[str | None, Query(alias="externalRef", max_length=255)] = None,
-) -> JSONResponse:
-    """Maskinporten's lookup before it issues a system-user token: the live system user of
-    ``systemUserOwnerOrgNo`` on the provider's system whose ``clientId`` lists ``clientId``, under
-    ``externalRef`` (default: the owner's organisation number). 404 ``AUTH-00015`` when none."""
-    found = await context.system_user_tokens.by_external_id(client_id, provider_org, owner_org, external_ref)
+_ORG_NO = re.compile(r"[0-9]{9}")
+_LOOKUP_CALLER = _holding(SCOPE_SYSTEMUSER_LOOKUP)
+
+
+def _parameter(
+    name: str, schema: dict[str, Any], description: str, *, required: bool = True
+) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": required, "schema": schema, "description": description}
+
+
+LOOKUP_PARAMETERS = [
+    _parameter(
+        "clientId",
+        {"type": "string", "minLength": 1, "maxLength": 255},
+        "The Maskinporten client id (a system lists it in clientId)",
+    ),
+    _parameter("systemProviderOrgNo", {"type": "string", "pattern": "^[0-9]{9}$"}, "The vendor"),
+    _parameter(
+        "systemUserOwnerOrgNo", {"type": "string", "pattern": "^[0-9]{9}$"}, "The system user's owner"
+    ),
+    _parameter(
+        "externalRef",
+        {"type": "string", "maxLength": 255},
+        "The vendor's reference of the request; default: systemUserOwnerOrgNo",
+        required=False,
+    ),
+]
+
+
+def _lookup_query(request: Request) -> tuple[str, str, str, str | None]:
+    """The lookup's query, checked by hand: FastAPI's parameter machinery costs more than the lookup."""
+    query = request.query_params
+    errors: list[dict[str, str]] = []
+
+    def value(name: str, *, pattern: re.Pattern[str] | None = None, required: bool = True) -> str | None:
+        found = query.get(name)
+        if found is None or found == "":
+            if required:
+                errors.append({"location": f"query.{name}", "message": "Field required"})
+            return None
+        if len(found) > 255 or (pattern is not None and not pattern.fullmatch(found)):
+            errors.append({"location": f"query.{name}", "message": "Invalid value"})
+        return found
+
+    client_id = value("clientId")
+    provider_org = value("systemProviderOrgNo", pattern=_ORG_NO)
+    owner_org = value("systemUserOwnerOrgNo", pattern=_ORG_NO)
+    external_ref = value("externalRef", required=False)
+    if errors or client_id is None or provider_org is None or owner_org is None:
+        raise Problem(400, "One or more validation errors occurred.", code="AUTH.VLD-BODY", errors=errors)
+    return client_id, provider_org, owner_org, external_ref
+
+
+@router.get(
+    "/authentication/api/v1/systemuser/byExternalId",
+    responses=PROBLEMS,
+    openapi_extra={"parameters": LOOKUP_PARAMETERS},
+)
+async def system_user_by_external_id(request: Request) -> JSONResponse:
+    """Maskinporten's lookup before it issues a system-user token (scope
+    ``altinn:maskinporten/systemuser.read``): the live system user of ``systemUserOwnerOrgNo`` on
+    the provider's system whose ``clientId`` lists ``clientId``, under ``externalRef`` (default:
+    the owner's organisation number). 404 ``AUTH-00015`` when none."""
+    await _LOOKUP_CALLER(request)
+    client_id, provider_org, owner_org, external_ref = _lookup_query(request)
+    found = await _context_of(request).system_user_tokens.by_external_id(
+        client_id, provider_org, owner_org, external_ref
+    )
     body = system_access_json(found)
     body["productName"] = found.access.system_id  # as Altinn, until Maskinporten changes
     return JSONResponse(body, headers=NO_STORE)
@@ -176,10 +263,11 @@ def _oauth_error(refused: TokenRequestRefused) -> JSONResponse:
         },
     },
 )
-async def system_user_token(request: Request, context: ContextDep) -> JSONResponse:
+async def system_user_token(request: Request) -> JSONResponse:
     """Exchange the vendor's provider token for a token of one customer's system user (OAuth 2.0
     Token Exchange, RFC 8693, with RFC 9396 ``authorization_details``). No active system user:
     400 ``invalid_altinn_customer_configuration`` (Maskinporten's MP-303) and no token."""
+    context = _context_of(request)  # no dependencies: this route is on every vendor call path
     content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if content_type != FORM:
         return _oauth_error(TokenRequestRefused("invalid_request", f"the body must be {FORM}"))

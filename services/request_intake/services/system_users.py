@@ -43,6 +43,8 @@ from .ports import AccessReader, SystemStore, TokenSigner
 
 __all__ = ["AccessDecisions", "DecisionQuery", "IssuedToken", "SystemUserTokens"]
 
+MAX_REMEMBERED_CLIENTS = 10_000
+
 
 @dataclass(frozen=True, slots=True)
 class IssuedToken:
@@ -75,7 +77,9 @@ class SystemUserTokens:
         *,
         issuer: str,
         lifetime_seconds: int,
+        system_cache_seconds: float = 0.0,
         clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
         new_jti: Callable[[], str] = lambda: str(uuid.uuid4()),
     ) -> None:
         self._accesses = accesses
@@ -84,8 +88,11 @@ class SystemUserTokens:
         self._world = world
         self.issuer = issuer
         self.lifetime_seconds = lifetime_seconds
+        self._system_cache_seconds = system_cache_seconds
         self._clock = clock
+        self._monotonic = monotonic
         self._new_jti = new_jti
+        self._client_systems_seen: dict[tuple[str, str], tuple[float, list[RegisteredSystem]]] = {}
 
     async def by_external_id(
         self, client_id: str, provider_org: str, owner_org: str, external_ref: str | None
@@ -131,7 +138,19 @@ class SystemUserTokens:
         return self._signer.jwks()
 
     async def _client_systems(self, vendor_org: str, client_id: str) -> list[RegisteredSystem]:
-        return systems_for_client(await self._systems.list_for_vendor(vendor_org), vendor_org, client_id)
+        """The vendor's systems that list the client id; remembered for ``system_cache_seconds``
+        (the register changes seldom; a system user's own state is always read fresh)."""
+        key = (vendor_org, client_id)
+        now = self._monotonic()
+        seen = self._client_systems_seen.get(key)
+        if seen is not None and now - seen[0] < self._system_cache_seconds:
+            return seen[1]
+        found = systems_for_client(await self._systems.list_for_vendor(vendor_org), vendor_org, client_id)
+        if self._system_cache_seconds > 0:
+            if len(self._client_systems_seen) >= MAX_REMEMBERED_CLIENTS:
+                self._client_systems_seen.clear()
+            self._client_systems_seen[key] = (now, found)
+        return found
 
     async def _live_access(
         self, systems: Sequence[RegisteredSystem], org_no: str, external_ref: str

@@ -24,6 +24,7 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from ..domain.system_users import SystemUserTokenInvalid
@@ -63,6 +64,10 @@ def _b64(value: int) -> str:
     return base64.urlsafe_b64encode(value.to_bytes(32, "big")).rstrip(b"=").decode()
 
 
+def _segment(data: bytes) -> bytes:
+    return base64.urlsafe_b64encode(data).rstrip(b"=")
+
+
 @dataclass(frozen=True)
 class _Key:
     kid: str
@@ -88,6 +93,8 @@ class SigningKeys:
     def __init__(self, secrets: Sequence[str], *, leeway_seconds: float = 5.0) -> None:
         keys = [_key(s) for s in parse_secrets(",".join(secrets))]
         self._signing = keys[0]
+        header = {"alg": ALGORITHM, "kid": self._signing.kid, "typ": "JWT"}
+        self._header = _segment(json.dumps(header, separators=(",", ":")).encode())
         self._by_kid = {k.kid: k for k in keys}
         self._jwks: dict[str, Any] = {"keys": [k.jwk for k in keys]}
         self._leeway = leeway_seconds
@@ -101,9 +108,12 @@ class SigningKeys:
         return self._signing.kid
 
     def sign(self, claims: Mapping[str, object]) -> str:
-        return jwt.encode(
-            dict(claims), self._signing.private, algorithm=ALGORITHM, headers={"kid": self._signing.kid}
-        )
+        # A compact JWS (RFC 7515) signed directly: on the token endpoint's path, PyJWT's
+        # generality costs a third of the signing time.
+        payload = _segment(json.dumps(claims, separators=(",", ":")).encode())
+        signing_input = self._header + b"." + payload
+        r, s = decode_dss_signature(self._signing.private.sign(signing_input, ec.ECDSA(hashes.SHA256())))
+        return (signing_input + b"." + _segment(r.to_bytes(32, "big") + s.to_bytes(32, "big"))).decode()
 
     def verify(self, token: str, *, issuer: str) -> dict[str, Any]:
         try:
