@@ -25,6 +25,7 @@ import platform
 import shutil
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,7 +45,7 @@ from sysaccess.deadline import RunEnded, RunGuard, in_thread
 from sysaccess.kafka_logins import admin_options
 from sysaccess.processes import ServiceProcess
 from sysaccess.profiles import Profile
-from sysaccess.vendor_tokens import ALL_SCOPES, SMARTCLOUD, VendorTokens
+from sysaccess.vendor_tokens import ALL_SCOPES, SMARTCLOUD
 
 __all__ = ["default_deadline", "run_token_benchmark"]
 
@@ -207,10 +208,40 @@ def _cpu_seconds(pid: int | None) -> float:
     return float(times.user + times.system)
 
 
+class FreshRequests:
+    """Request bytes that carry a provider token, rebuilt with a new token well before the old one
+    expires (provider tokens live 120 s; a run on a busy machine can take longer)."""
+
+    REFRESH_SECONDS = 45.0
+
+    def __init__(self, build: Callable[[str], list[bytes]], fetch: Callable[[], str]) -> None:
+        self._build = build
+        self._fetch = fetch
+        self.current: list[bytes] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> FreshRequests:
+        self.current = self._build(await in_thread(self._fetch))
+        self._task = asyncio.create_task(self._refresh())
+        return self
+
+    async def _refresh(self) -> None:
+        while True:
+            await asyncio.sleep(self.REFRESH_SECONDS)
+            self.current = self._build(await in_thread(self._fetch))
+
+    def __call__(self) -> list[bytes]:
+        return self.current
+
+    def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+
+
 async def _drive(
     name: str,
     port: int,
-    requests: list[bytes],
+    requests: Callable[[], list[bytes]],
     total: int,
     concurrency: int,
     rate: float | None,
@@ -236,13 +267,15 @@ async def _drive(
             i = next_index
             next_index += 1
             started = time.perf_counter()
-            status, body = await connection.call(requests[i % len(requests)])
+            current = requests()
+            status, body = await connection.call(current[i % len(current)])
             record(status, body, started)
 
     async def open_loop(connection: _Connection, queue: asyncio.Queue[tuple[int, float] | None]) -> None:
         while (item := await queue.get()) is not None:
             i, scheduled = item
-            status, body = await connection.call(requests[i % len(requests)])
+            current = requests()
+            status, body = await connection.call(current[i % len(current)])
             record(status, body, scheduled)
 
     try:
@@ -329,14 +362,14 @@ async def _create_accesses(url: str, bootstrap: str, vendor_token: str, parties:
         await producer.stop()
 
 
-async def _wait_all_known(port: int, lookups: list[bytes], timeout: float = 120.0) -> None:
+async def _wait_all_known(port: int, lookups: Callable[[], list[bytes]], timeout: float = 120.0) -> None:
     """Until every pair's lookup answers 200 (intake has applied every approval)."""
     connection = _Connection("127.0.0.1", port)
     deadline = time.monotonic() + timeout
-    pending = list(lookups)
+    pending = list(range(len(lookups())))
     try:
         while pending and time.monotonic() < deadline:
-            status, _ = await connection.call(pending[-1])
+            status, _ = await connection.call(lookups()[pending[-1]])
             if status == 200:
                 pending.pop()
             else:
@@ -390,7 +423,6 @@ def run_token_benchmark(
     shutil.rmtree(layout.redis_dir, ignore_errors=True)
     limit = default_deadline(requests, pairs) if deadline is None else deadline
     guard = RunGuard("bench-token", layout.data_dir, limit, console, announce=True)
-    tokens = VendorTokens(layout.oidc_url)
     port = infra.free_port()
     env = {
         "INTAKE_PORT": str(port),
@@ -406,6 +438,7 @@ def run_token_benchmark(
     service = ServiceProcess("request_intake", port, env, profile.var / "logs" / "bench-token.log")
     parties = customers(pairs)
     host = f"127.0.0.1:{port}"
+    refreshing: list[FreshRequests] = []
 
     async def body() -> Outcome:
         guard.enter("starting Kafka, Redis and the provider")
@@ -414,17 +447,22 @@ def run_token_benchmark(
         guard.enter("starting request_intake")
         service.start()
         await in_thread(service.wait_healthy)
-        # Provider tokens live 120 s: one of each for the run (a default run takes well under that).
-        vendor = await in_thread(tokens.get, SMARTCLOUD, [*ALL_SCOPES, API_SCOPE])
-        maskinporten = await in_thread(tokens.get, MASKINPORTEN_ORG, [LOOKUP_SCOPE])
+        vendor = await in_thread(oidc.vendor_token, layout.oidc_url, SMARTCLOUD, [*ALL_SCOPES, API_SCOPE])
         guard.enter(f"creating {pairs} system accesses (vendor request, then SystemAccessCreated)")
         await _create_accesses(service.url, layout.kafka_bootstrap, vendor, parties)
-        lookups = lookup_requests(host, parties, maskinporten)
-        exchanges = token_requests(host, parties, vendor)
+        lookups = await FreshRequests(
+            lambda token: lookup_requests(host, parties, token),
+            lambda: oidc.vendor_token(layout.oidc_url, MASKINPORTEN_ORG, [LOOKUP_SCOPE]),
+        ).start()
+        exchanges = await FreshRequests(
+            lambda token: token_requests(host, parties, token),
+            lambda: oidc.vendor_token(layout.oidc_url, SMARTCLOUD, [*ALL_SCOPES, API_SCOPE]),
+        ).start()
+        refreshing.extend((lookups, exchanges))
         await _wait_all_known(port, lookups)
         guard.enter("warming up")
-        await _drive("warm-up", port, lookups, min(len(lookups), 500), concurrency, None)
-        await _drive("warm-up", port, exchanges, min(len(exchanges), 500), concurrency, None)
+        await _drive("warm-up", port, lookups, min(pairs, 500), concurrency, None)
+        await _drive("warm-up", port, exchanges, min(pairs, 500), concurrency, None)
         pid = service.proc.pid if service.proc is not None else None
         guard.enter("measuring request_intake's idle CPU (5 s)")
         idle_from = _cpu_seconds(pid)
@@ -437,6 +475,8 @@ def run_token_benchmark(
         guard.enter(f"{requests} token exchanges ({mode})")
         issued = await _drive("system-user tokens", port, exchanges, requests, concurrency, rate, pid)
         looked.idle_cpu_per_second = issued.idle_cpu_per_second = idle
+        for fresh in refreshing:
+            fresh.stop()
         return Outcome(looked, issued, load_before, _load())
 
     async def main() -> Outcome:
@@ -452,6 +492,8 @@ def run_token_benchmark(
                         highlight=False,
                     )
             finally:
+                for fresh in refreshing:
+                    fresh.stop()
                 guard.cleaning()
                 guard.enter("stopping every process of the run")
 
@@ -485,7 +527,7 @@ def run_token_benchmark(
         table.add_column(column)
     for fig in (outcome.lookups, outcome.tokens):
         table.add_row(*_row(fig))
-    Console(width=max(console.width, 160)).print(table)
+    Console(width=max(console.width, 180)).print(table)
     console.print(
         f"load average (1/5/15 min) before the runs: {outcome.load_before}; after: {outcome.load_after}; "
         f"{_machine()}. request_intake idle: {outcome.lookups.idle_cpu_per_second * 1000:.0f} ms CPU/s; "

@@ -13,8 +13,8 @@ applied the event.
 
 from __future__ import annotations
 
+import secrets
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -80,7 +80,7 @@ class SystemUserTokens:
         system_cache_seconds: float = 0.0,
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
-        new_jti: Callable[[], str] = lambda: str(uuid.uuid4()),
+        new_jti: Callable[[], str] = lambda: secrets.token_urlsafe(16),
     ) -> None:
         self._accesses = accesses
         self._systems = systems
