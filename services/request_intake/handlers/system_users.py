@@ -377,7 +377,7 @@ class DecisionView(BaseModel):
     "/authorization/api/v1/systemuser/decision",
     response_model=DecisionView,
     response_model_by_alias=True,
-    responses=PROBLEMS,
+    responses={code: PROBLEMS[code] for code in (400, 401, 403)},
     tags=["authorization"],
 )
 async def system_user_decision(body: DecisionBody, _caller: ResourceApi, context: ContextDep) -> DecisionView:
