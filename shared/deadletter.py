@@ -15,10 +15,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
+from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, NodeNotReadyError
 from faststream import BaseMiddleware
 from faststream.kafka import KafkaBroker
 from prometheus_client import Counter
 from pydantic import ValidationError
+from redis.exceptions import BusyLoadingError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 log = structlog.get_logger(__name__)
 
@@ -42,6 +46,28 @@ class RetryPolicy:
         return float(min(self.first_delay * 2 ** (attempt - 1), self.max_delay))
 
 
+# An outage of what every message needs (Redis, the broker) is nobody's message's fault: such a
+# message waits, retried with capped back-off, for as long as the outage lasts, instead of
+# using up its attempts and landing in the dead-letter topic.
+TRANSIENT = (
+    RedisConnectionError,
+    RedisTimeoutError,
+    BusyLoadingError,
+    KafkaConnectionError,
+    KafkaTimeoutError,
+    NodeNotReadyError,
+    ConnectionError,
+    TimeoutError,
+)
+OUTAGE_WAITS = Counter(
+    "sysaccess_handler_outage_waits_total", "Handler retries while a dependency is down", ["topic"]
+)
+
+
+def is_transient(exc: BaseException) -> bool:
+    return isinstance(exc, TRANSIENT)
+
+
 def is_permanent(exc: BaseException) -> bool:
     return isinstance(exc, PermanentError | ValidationError | json.JSONDecodeError | UnicodeDecodeError)
 
@@ -62,11 +88,17 @@ class DeadLetterMiddleware(BaseMiddleware):
 
     async def consume_scope(self, call_next: Any, msg: Any) -> Any:
         topic = str(getattr(msg.raw_message, "topic", "unknown"))
-        attempt = 1
+        attempt = outage = 1
         while True:
             try:
                 return await call_next(msg)
             except Exception as exc:
+                if is_transient(exc):
+                    OUTAGE_WAITS.labels(topic).inc()
+                    log.warning("consumer.outage_wait", topic=topic, error=f"{type(exc).__name__}: {exc}")
+                    await asyncio.sleep(self._policy.delay(outage))
+                    outage += 1
+                    continue
                 if is_permanent(exc) or attempt >= self._policy.attempts:
                     await self._dead_letter(topic, msg, exc, attempt)
                     return None
@@ -79,7 +111,7 @@ class DeadLetterMiddleware(BaseMiddleware):
         raw = msg.raw_message
         reason = "invalid" if is_permanent(exc) else "exhausted"
         headers = {
-            "dlq-error": repr(exc)[:2000],
+            "dlq-error": f"{type(exc).__name__}: {exc}"[:2000],
             "dlq-reason": reason,
             "dlq-attempts": str(attempts),
             "dlq-original-topic": topic,

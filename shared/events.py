@@ -91,6 +91,33 @@ class SystemDeleted(Message):
     vendor_org_no: str
 
 
+class SealedWebhookSecret(BaseModel):
+    """One of a system's webhook signing secrets, sealed (``shared.sealing``): never in the clear."""
+
+    model_config = ConfigDict(frozen=True, alias_generator=to_camel, populate_by_name=True)
+
+    sealed: str = Field(description="The secret, sealed with the key intake and the notifier share")
+    not_after: datetime | None = Field(
+        default=None, description="When a rotated-out secret stops signing; null for the current one"
+    )
+
+
+class WebhookSecretsChanged(Message):
+    """A system's webhook signing secrets, as they are now (last write wins, by ``generation``).
+
+    Read only by the notifier (the broker's ACLs follow ``shared.topics``); the secrets are
+    sealed, so neither the log nor a consumer without the sealing key can read them.
+    """
+
+    event_type: ClassVar[str] = "WebhookSecretsChanged"
+    system_id: str
+    vendor_org_no: str
+    generation: int = Field(description="Grows with every change of the system's secrets")
+    secrets: tuple[SealedWebhookSecret, ...] = Field(
+        default=(), description="The current secret first, then rotated-out ones still in their grace"
+    )
+
+
 class SystemAccessRequested(Message):
     """A vendor asked a party for system access; carries everything the approval page shows."""
 
@@ -222,6 +249,7 @@ ALL_MESSAGES: tuple[type[Message], ...] = (
     SystemRegistered,
     SystemUpdated,
     SystemDeleted,
+    WebhookSecretsChanged,
     SystemAccessRequested,
     RequestWithdrawn,
     DecideRequest,
@@ -281,6 +309,16 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "SystemRegistered": {**_base(1), "system": _SYSTEM},
     "SystemUpdated": {**_base(2), "system": _SYSTEM},
     "SystemDeleted": {**_base(3), "systemId": "314000110_smartcloud", "vendorOrgNo": "314000110"},
+    "WebhookSecretsChanged": {
+        **_base(15),
+        "systemId": "314000110_smartcloud",
+        "vendorOrgNo": "314000110",
+        "generation": 2,
+        "secrets": [
+            {"sealed": "v1.0a1b2c3d.c2VhbGVkLW5ldw", "notAfter": None},
+            {"sealed": "v1.0a1b2c3d.c2VhbGVkLW9sZA", "notAfter": "2026-11-30T10:00:00Z"},
+        ],
+    },
     "SystemAccessRequested": {
         **_base(4),
         **_KEY,

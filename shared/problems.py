@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import structlog
+from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -97,6 +100,17 @@ def install_problem_handlers(app: FastAPI) -> None:
             response.headers.update(exc.headers)
         return response
 
+    async def on_outage(request: Request, exc: Exception) -> JSONResponse:
+        log.warning("http.dependency_down", path=request.url.path, error=type(exc).__name__)
+        problem = Problem(
+            503,
+            "Service Unavailable",
+            "A service this call depends on is briefly unavailable; nothing was changed. Try again.",
+            code="UNAVAILABLE",
+            headers={"Retry-After": "5"},
+        )
+        return problem_response(problem, request.url.path)
+
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("http.unhandled", path=request.url.path)
         return problem_response(Problem(500, "Internal Server Error"), request.url.path)
@@ -104,4 +118,6 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
+    for outage in (RedisConnectionError, RedisTimeoutError, KafkaConnectionError, KafkaTimeoutError):
+        app.add_exception_handler(outage, on_outage)
     app.add_exception_handler(Exception, on_unexpected)

@@ -36,15 +36,6 @@ def _parse_https(url: str) -> SplitResult | None:
     return parts
 
 
-def is_loopback_http(url: str) -> bool:
-    """http:// on 127.0.0.1 or localhost: accepted for webhooks only in development."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return False
-    return parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost") and not parts.username
-
-
 def _origin_and_path(parts: SplitResult) -> tuple[str, int, str]:
     host = (parts.hostname or "").lower()
     return host, parts.port or 443, parts.path or "/"

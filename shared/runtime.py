@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,7 +19,11 @@ from redis.asyncio import Redis
 
 from shared.deadletter import RetryPolicy, dead_letter_middleware
 from shared.kafka import KafkaCredentials, create_broker, create_producer, ensure_topics
+from shared.metrics import ConsumerLag
+from shared.metrics import instrument_broker as measure_broker
+from shared.observability import FASTSTREAM_LOGGER
 from shared.outbox import OutboxRelay
+from shared.tracing import instrument_broker as trace_broker
 
 log = structlog.get_logger(__name__)
 
@@ -67,8 +72,16 @@ class ServiceRuntime:
         redis_password: str | None = None,
     ) -> ServiceRuntime:
         """Without credentials (the default) Kafka and Redis are used without logging in."""
-        broker = create_broker(kafka_bootstrap, client_id=name, credentials=kafka_credentials)
+        broker = create_broker(
+            kafka_bootstrap,
+            client_id=name,
+            credentials=kafka_credentials,
+            logger=logging.getLogger(FASTSTREAM_LOGGER),
+        )
+        # Outermost to innermost: trace span, retries and dead letters, per-attempt metrics.
         broker.add_middleware(dead_letter_middleware(broker, retry))
+        trace_broker(broker)
+        measure_broker(broker, name)
         return cls(
             name=name,
             kafka_bootstrap=kafka_bootstrap,
@@ -89,6 +102,7 @@ class ServiceRuntime:
             self._relay = OutboxRelay(self.redis, producer, self.outbox_stream)
             self._producer = producer
             self._tasks.append(asyncio.create_task(self._relay.run(), name=f"{self.name}-relay"))
+        self._tasks.append(asyncio.create_task(ConsumerLag(self.broker).run(), name=f"{self.name}-lag"))
         log.info("service.started", service=self.name)
 
     def spawn(self, coro: Coroutine[Any, Any, None]) -> None:

@@ -9,6 +9,7 @@ from typing import Literal, Protocol, TypeVar
 import uvicorn
 from fastapi import FastAPI
 
+from shared.observability import configure_logging
 from shared.webapp import create_ops_app
 
 __all__ = ["serve"]
@@ -19,14 +20,19 @@ class ServerSettings(Protocol):
     port: int
     ops_host: str
     ops_port: int | None
+    access_log: bool
 
 
 S = TypeVar("S", bound=ServerSettings)
 
 
-def _server(app: FastAPI, host: str, port: int, lifespan: Literal["on", "off"]) -> uvicorn.Server:
+def _server(
+    app: FastAPI, host: str, port: int, lifespan: Literal["on", "off"], *, access_log: bool
+) -> uvicorn.Server:
+    # log_config=None: uvicorn keeps its hands off logging; its lines (the access log too) go
+    # through the root handler that shared.observability.configure_logging installed, as JSON.
     return uvicorn.Server(
-        uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan=lifespan)
+        uvicorn.Config(app, host=host, port=port, log_config=None, access_log=access_log, lifespan=lifespan)
     )
 
 
@@ -38,12 +44,23 @@ async def _serve_both(public: uvicorn.Server, ops: uvicorn.Server) -> None:
     await asyncio.gather(*pending)
 
 
-def serve(settings_class: Callable[[], S], create_app: Callable[[S], FastAPI]) -> None:
+def serve(settings_class: Callable[[], S], create_app: Callable[[S], FastAPI], service: str = "") -> None:
+    # JSON lines from the first one: reading the settings may already log (generated secrets);
+    # create_app configures logging again with the settings' level and format.
+    configure_logging(service or "sysaccess")
     settings = settings_class()
     app = create_app(settings)
-    public = _server(app, settings.host, settings.port, lifespan="on")
+    public = _server(app, settings.host, settings.port, lifespan="on", access_log=settings.access_log)
     if settings.ops_port is None:
         public.run()
         return
-    ops = _server(create_ops_app(app), settings.ops_host, settings.ops_port, lifespan="off")
+    # Both servers share uvicorn's access logger (one turned off would silence the other); the
+    # log's filter drops successful probes and scrapes, which are most of the ops port's requests.
+    ops = _server(
+        create_ops_app(app),
+        settings.ops_host,
+        settings.ops_port,
+        lifespan="off",
+        access_log=settings.access_log,
+    )
     asyncio.run(_serve_both(public, ops))

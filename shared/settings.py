@@ -50,6 +50,17 @@ class ServiceSettings(BaseSettings):
     max_body_bytes: int = Field(default=64 * 1024, description="Largest request body accepted (413 above)")
     log_level: str = Field(default="INFO", description="Log level")
     json_logs: bool = Field(default=True, description="Log as JSON lines")
+    access_log: bool = Field(
+        default=True,
+        description="Log every HTTP request (uvicorn's access log, with request_id and trace_id; "
+        "successful probes and scrapes are left out)",
+    )
+    otlp_traces_endpoint: str | None = Field(
+        default=None,
+        description="OTLP/HTTP endpoint to export trace spans to (e.g. "
+        "http://otel-collector:4318/v1/traces); unset (the default): nothing is exported, and trace "
+        "ids still appear in every log line and travel in Kafka headers",
+    )
 
     @model_validator(mode="after")
     def _secrets_are_set(self) -> Self:

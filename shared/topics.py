@@ -80,6 +80,14 @@ SYSTEM_DELETED = Topic(
     producer=REQUEST_INTAKE,
     consumers=_SYSTEM_READERS,
 )
+# Sealed signing secrets: only the notifier, which signs webhooks, reads them.
+WEBHOOK_SECRETS_CHANGED = Topic(
+    "sysaccess.webhook-secrets-changed.v1",
+    ev.WebhookSecretsChanged,
+    "system_id",
+    producer=REQUEST_INTAKE,
+    consumers=(NOTIFIER,),
+)
 ACCESS_REQUESTED = Topic(
     "sysaccess.access-requested.v1",
     ev.SystemAccessRequested,
@@ -168,6 +176,7 @@ ALL_TOPICS: tuple[Topic, ...] = (
     SYSTEM_REGISTERED,
     SYSTEM_UPDATED,
     SYSTEM_DELETED,
+    WEBHOOK_SECRETS_CHANGED,
     ACCESS_REQUESTED,
     REQUEST_WITHDRAWN,
     DECIDE_REQUEST,

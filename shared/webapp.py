@@ -15,11 +15,14 @@ from dataclasses import dataclass, field
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
+from starlette.middleware import Middleware
 
+from shared import metrics, tracing
 from shared.bodylimit import BodyLimit
 from shared.health import check_readiness
 from shared.observability import install_metrics_route
 from shared.problems import install_problem_handlers
+from shared.requestid import RequestId
 from shared.runtime import ServiceRuntime
 
 __all__ = ["Exposure", "create_ops_app", "create_service_app"]
@@ -50,7 +53,10 @@ def create_service_app(
     description: str,
     on_startup: Startup | None = None,
     exposure: Exposure | None = None,
+    inner_middleware: Sequence[Middleware] = (),
 ) -> FastAPI:
+    """The service's app. ``inner_middleware`` runs inside the body limit (which is outermost, so a
+    body over the limit is refused before anything else looks at the request)."""
     exposure = exposure or Exposure()
 
     @asynccontextmanager
@@ -71,7 +77,13 @@ def create_service_app(
     )
     app.state.runtime = runtime
     install_problem_handlers(app)
+    for middleware in reversed(inner_middleware):
+        app.add_middleware(middleware.cls, *middleware.args, **middleware.kwargs)
     app.add_middleware(BodyLimit, default=exposure.max_body_bytes, by_prefix=exposure.body_limits)
+    # Outermost last: the trace's server span, then the request id, then the HTTP metrics.
+    metrics.instrument_app(app, runtime.name)
+    app.add_middleware(RequestId)
+    tracing.instrument_app(app)
     if exposure.metrics:
         install_metrics_route(app)
 

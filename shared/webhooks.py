@@ -1,47 +1,75 @@
-"""Signed vendor webhooks: per-system secrets and the signature header.
+"""Vendor webhooks in the Standard Webhooks format (https://www.standardwebhooks.com), a thin
+wrapper over the ``standardwebhooks`` package, so vendors verify with any stock verifier.
 
-A system's signing secret is derived from a master key held by intake (which shows it to
-the vendor once, at registration) and by the notifier (which signs with it), so the secret
-never travels over Kafka or sits in Redis.
+Every delivery carries::
 
-Signature header: ``X-Sysaccess-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256>`` over
-``f"{t}.{body}"``. Receivers check the HMAC with a constant-time compare and refuse old
-timestamps; they deduplicate on ``X-Sysaccess-Delivery``, which is equal for every retry.
+    webhook-id: <delivery id, equal for every retry of one delivery: deduplicate on it>
+    webhook-timestamp: <unix seconds of this attempt>
+    webhook-signature: v1,<base64 HMAC-SHA256 of "id.timestamp.body"> [v1,<...> ...]
+
+keyed with the system's secret ``whsec_<base64 of 32 random bytes>``. While a rotated-out
+secret is still in its grace period, the header carries one signature per valid secret,
+separated by spaces, so receivers holding either secret accept the delivery.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import time
+import base64
+import secrets
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 
-SIGNATURE_HEADER = "X-Sysaccess-Signature"
-DELIVERY_HEADER = "X-Sysaccess-Delivery"
-EVENT_HEADER = "X-Sysaccess-Event"
+from standardwebhooks import Webhook, WebhookVerificationError
+
+__all__ = [
+    "ID_HEADER",
+    "SECRET_BYTES",
+    "SIGNATURE_HEADER",
+    "TIMESTAMP_HEADER",
+    "new_secret",
+    "sealing_context",
+    "signed_headers",
+    "verify",
+]
+
+ID_HEADER = "webhook-id"
+TIMESTAMP_HEADER = "webhook-timestamp"
+SIGNATURE_HEADER = "webhook-signature"
+SECRET_PREFIX = "whsec_"
+SECRET_BYTES = 32
 
 
-def derive_secret(master_key: str, system_id: str) -> str:
-    digest = hmac.new(master_key.encode(), f"webhook:v1:{system_id}".encode(), hashlib.sha256).hexdigest()
-    return f"whsec_{digest}"
+def new_secret() -> str:
+    """A fresh signing secret: 32 random bytes, as Standard Webhooks spells them."""
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode()
 
 
-def sign(secret: str, body: bytes, timestamp: int | None = None) -> str:
-    ts = int(time.time()) if timestamp is None else timestamp
-    mac = hmac.new(secret.encode(), f"{ts}.".encode() + body, hashlib.sha256).hexdigest()
-    return f"t={ts},v1={mac}"
+def sealing_context(system_id: str) -> str:
+    """What a system's sealed secret is bound to (``shared.sealing``): it opens for no other system."""
+    return f"webhook-secret:{system_id}"
 
 
-def verify(
-    secret: str, body: bytes, header: str, *, tolerance_seconds: int = 300, now: int | None = None
-) -> bool:
+def signed_headers(
+    signing_secrets: Sequence[str], delivery_id: str, body: str, at: datetime | None = None
+) -> dict[str, str]:
+    """The three Standard Webhooks headers; one ``v1,`` signature per secret."""
+    if not signing_secrets:
+        raise ValueError("a webhook needs at least one signing secret")
+    moment = at or datetime.now(UTC)
+    signatures = " ".join(
+        Webhook(secret).sign(msg_id=delivery_id, timestamp=moment, data=body) for secret in signing_secrets
+    )
+    return {
+        ID_HEADER: delivery_id,
+        TIMESTAMP_HEADER: str(int(moment.timestamp())),
+        SIGNATURE_HEADER: signatures,
+    }
+
+
+def verify(secret: str, body: bytes | str, headers: Mapping[str, str]) -> bool:
+    """True when a delivery is signed with ``secret`` and its timestamp is within 5 minutes."""
     try:
-        parts = dict(item.split("=", 1) for item in header.split(","))
-        ts = int(parts["t"])
-        offered = parts["v1"]
-    except (KeyError, ValueError):
+        Webhook(secret).verify(body, dict(headers), json_parse=False)
+    except (WebhookVerificationError, ValueError):
         return False
-    current = int(time.time()) if now is None else now
-    if abs(current - ts) > tolerance_seconds:
-        return False
-    expected = hmac.new(secret.encode(), f"{ts}.".encode() + body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, offered)
+    return True

@@ -299,6 +299,7 @@ def run_intake_benchmark(
         "SYSACCESS_ENV": "local",
         **service_env(layout.data_dir),
         "INTAKE_SEED_SYSTEMS": "true",
+        "INTAKE_VENDOR_POSTS_PER_MINUTE": "0",  # one vendor drives the whole load
         "INTAKE_LOG_LEVEL": "WARNING",
     }
     service = ServiceProcess("request_intake", port, env, profile.var / "logs" / "bench-intake.log")

@@ -262,7 +262,7 @@ async def _count(
     hook_ids: Counter[str] = Counter()
     hook_requests: dict[str, set[str]] = {}
     for delivery in list(receiver.deliveries):
-        delivery_id = delivery.headers.get("X-Sysaccess-Delivery", "")
+        delivery_id = delivery.headers.get("webhook-id", "")
         hook_ids[delivery_id] += 1
         try:
             request_id = json.loads(delivery.body)["data"]["requestId"]

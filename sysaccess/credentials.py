@@ -127,6 +127,7 @@ APP_SECRETS = (
     "notifier_internal_token",
     "portal_cookie",
     "portal_oidc_client",
+    "webhook_seal_key",
     "intake_systemuser_signing_key",
 )
 
@@ -165,5 +166,8 @@ def application_env(data_dir: Path) -> dict[str, str]:
         "APPROVAL_NOTIFIER_TOKEN": found["notifier_internal_token"],
         "APPROVAL_COOKIE_SECRET": found["portal_cookie"],
         "APPROVAL_OIDC_CLIENT_SECRET": found["portal_oidc_client"],
+        # Intake seals the webhook signing secrets, the notifier opens them: one key, both hold it.
+        "INTAKE_WEBHOOK_SEAL_KEYS": found["webhook_seal_key"],
+        "NOTIFIER_WEBHOOK_SEAL_KEYS": found["webhook_seal_key"],
         "INTAKE_SYSTEMUSER_SIGNING_KEYS": found["intake_systemuser_signing_key"],
     }

@@ -52,6 +52,7 @@ class Profile:
             "NOTIFIER_KAFKA_BOOTSTRAP": kafka,
             "NOTIFIER_REDIS_URL": redis,
             "NOTIFIER_SMTP_PORT": str(self.smtp_port),
+            "NOTIFIER_ALLOW_LOOPBACK_HTTP_WEBHOOKS": "true",
             "NOTIFIER_PORTAL_BASE_URL": self.url(self.approval_port),
             **application_env(self.var),
             **(service_env(self.var) if self.infra.secure else {}),

@@ -37,7 +37,12 @@ def user_rule(name: str, password: str) -> str:
 
 
 def acl_file(passwords: dict[str, str]) -> str:
-    """The whole ACL file: ``default`` off, then ``admin`` and the services."""
-    lines = ["user default off resetkeys resetchannels -@all"]
+    """The whole ACL file: ``default`` off, then ``admin`` and the services.
+
+    ``default`` is off, so no connection can use it, but keeps every permission: Redis 7.0
+    replays the append-only file's MULTI/EXEC blocks as ``default`` and checks its permissions
+    at EXEC, so a ``default`` without them silently drops every transaction at restart.
+    """
+    lines = ["user default off resetpass ~* &* +@all"]
     lines += [user_rule(name, passwords[name]) for name in (ADMIN, *KEY_PREFIXES)]
     return "\n".join(lines) + "\n"

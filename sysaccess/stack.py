@@ -75,6 +75,7 @@ class LocalStack:
             # One loopback address and a handful of people drive every flow here; the limits
             # themselves are proven in their own tests.
             "APPROVAL_LOGINS_PER_MINUTE": "0",
+            "INTAKE_VENDOR_POSTS_PER_MINUTE": "0",
             "APPROVAL_DECISIONS_PER_MINUTE": "0",
             "APPROVAL_OIDC_ISSUER": self.layout.oidc_issuer(oidc.IDPORTEN),
             "APPROVAL_NOTIFIER_URL": f"http://127.0.0.1:{ports['notifier']}",
@@ -83,6 +84,7 @@ class LocalStack:
             "NOTIFIER_KAFKA_BOOTSTRAP": kafka,
             "NOTIFIER_REDIS_URL": redis,
             "NOTIFIER_SMTP_PORT": str(ports["smtp"]),
+            "NOTIFIER_ALLOW_LOOPBACK_HTTP_WEBHOOKS": "true",
             "NOTIFIER_PORTAL_BASE_URL": f"http://127.0.0.1:{ports['approval']}",
             "NOTIFIER_FIRST_RETRY_SECONDS": "0.5",
             "NOTIFIER_LEASE_SECONDS": "10",

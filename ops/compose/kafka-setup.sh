@@ -22,6 +22,7 @@ $K/kafka-configs.sh --bootstrap-server $BOOTSTRAP --command-config $CONFIG --alt
 $K/kafka-topics.sh --bootstrap-server $BOOTSTRAP --command-config $CONFIG --create --if-not-exists --topic 'sysaccess.system-registered.v1' --partitions 3 --replication-factor 1
 $K/kafka-topics.sh --bootstrap-server $BOOTSTRAP --command-config $CONFIG --create --if-not-exists --topic 'sysaccess.system-updated.v1' --partitions 3 --replication-factor 1
 $K/kafka-topics.sh --bootstrap-server $BOOTSTRAP --command-config $CONFIG --create --if-not-exists --topic 'sysaccess.system-deleted.v1' --partitions 3 --replication-factor 1
+$K/kafka-topics.sh --bootstrap-server $BOOTSTRAP --command-config $CONFIG --create --if-not-exists --topic 'sysaccess.webhook-secrets-changed.v1' --partitions 3 --replication-factor 1
 $K/kafka-topics.sh --bootstrap-server $BOOTSTRAP --command-config $CONFIG --create --if-not-exists --topic 'sysaccess.access-requested.v1' --partitions 3 --replication-factor 1
 $K/kafka-topics.sh --bootstrap-server $BOOTSTRAP --command-config $CONFIG --create --if-not-exists --topic 'sysaccess.request-withdrawn.v1' --partitions 3 --replication-factor 1
 $K/kafka-topics.sh --bootstrap-server $BOOTSTRAP --command-config $CONFIG --create --if-not-exists --topic 'sysaccess.decide-request.v1' --partitions 3 --replication-factor 1
@@ -36,6 +37,7 @@ $K/kafka-topics.sh --bootstrap-server $BOOTSTRAP --command-config $CONFIG --crea
 $K/kafka-topics.sh --bootstrap-server $BOOTSTRAP --command-config $CONFIG --create --if-not-exists --topic 'sysaccess.system-registered.v1.dlq' --partitions 1 --replication-factor 1
 $K/kafka-topics.sh --bootstrap-server $BOOTSTRAP --command-config $CONFIG --create --if-not-exists --topic 'sysaccess.system-updated.v1.dlq' --partitions 1 --replication-factor 1
 $K/kafka-topics.sh --bootstrap-server $BOOTSTRAP --command-config $CONFIG --create --if-not-exists --topic 'sysaccess.system-deleted.v1.dlq' --partitions 1 --replication-factor 1
+$K/kafka-topics.sh --bootstrap-server $BOOTSTRAP --command-config $CONFIG --create --if-not-exists --topic 'sysaccess.webhook-secrets-changed.v1.dlq' --partitions 1 --replication-factor 1
 $K/kafka-topics.sh --bootstrap-server $BOOTSTRAP --command-config $CONFIG --create --if-not-exists --topic 'sysaccess.access-requested.v1.dlq' --partitions 1 --replication-factor 1
 $K/kafka-topics.sh --bootstrap-server $BOOTSTRAP --command-config $CONFIG --create --if-not-exists --topic 'sysaccess.request-withdrawn.v1.dlq' --partitions 1 --replication-factor 1
 $K/kafka-topics.sh --bootstrap-server $BOOTSTRAP --command-config $CONFIG --create --if-not-exists --topic 'sysaccess.decide-request.v1.dlq' --partitions 1 --replication-factor 1
@@ -52,6 +54,7 @@ $K/kafka-topics.sh --bootstrap-server $BOOTSTRAP --command-config $CONFIG --crea
 acl --allow-principal 'User:request-intake' --operation Write --topic 'sysaccess.system-registered.v1'
 acl --allow-principal 'User:request-intake' --operation Write --topic 'sysaccess.system-updated.v1'
 acl --allow-principal 'User:request-intake' --operation Write --topic 'sysaccess.system-deleted.v1'
+acl --allow-principal 'User:request-intake' --operation Write --topic 'sysaccess.webhook-secrets-changed.v1'
 acl --allow-principal 'User:request-intake' --operation Write --topic 'sysaccess.access-requested.v1'
 acl --allow-principal 'User:request-intake' --operation Write --topic 'sysaccess.request-withdrawn.v1'
 acl --allow-principal 'User:request-intake' --operation Write --topic 'sysaccess.access-created.v1.dlq'
@@ -98,6 +101,7 @@ acl --allow-principal 'User:approval' --operation IdempotentWrite --cluster
 acl --allow-principal 'User:notifier' --operation Write --topic 'sysaccess.system-registered.v1.dlq'
 acl --allow-principal 'User:notifier' --operation Write --topic 'sysaccess.system-updated.v1.dlq'
 acl --allow-principal 'User:notifier' --operation Write --topic 'sysaccess.system-deleted.v1.dlq'
+acl --allow-principal 'User:notifier' --operation Write --topic 'sysaccess.webhook-secrets-changed.v1.dlq'
 acl --allow-principal 'User:notifier' --operation Write --topic 'sysaccess.access-created.v1.dlq'
 acl --allow-principal 'User:notifier' --operation Write --topic 'sysaccess.request-rejected.v1.dlq'
 acl --allow-principal 'User:notifier' --operation Write --topic 'sysaccess.request-escalated.v1.dlq'
@@ -110,6 +114,7 @@ acl --allow-principal 'User:notifier' --operation Write --topic 'sysaccess.notif
 acl --allow-principal 'User:notifier' --operation Read --topic 'sysaccess.system-registered.v1'
 acl --allow-principal 'User:notifier' --operation Read --topic 'sysaccess.system-updated.v1'
 acl --allow-principal 'User:notifier' --operation Read --topic 'sysaccess.system-deleted.v1'
+acl --allow-principal 'User:notifier' --operation Read --topic 'sysaccess.webhook-secrets-changed.v1'
 acl --allow-principal 'User:notifier' --operation Read --topic 'sysaccess.access-created.v1'
 acl --allow-principal 'User:notifier' --operation Read --topic 'sysaccess.request-rejected.v1'
 acl --allow-principal 'User:notifier' --operation Read --topic 'sysaccess.request-escalated.v1'

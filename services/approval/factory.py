@@ -16,6 +16,7 @@ from shared.ratelimit import RateLimit, RedisRateLimiter
 from shared.routing import declare_publishers, subscribe
 from shared.runtime import ServiceRuntime
 from shared.topics import DECIDE_REQUEST
+from shared.tracing import configure_tracing
 from shared.webapp import create_service_app
 from shared.world import load_world
 
@@ -149,6 +150,7 @@ def build(settings: ApprovalSettings) -> Approval:
 def create_app(settings: ApprovalSettings | None = None) -> FastAPI:
     settings = settings or ApprovalSettings()
     configure_logging(SERVICE_NAME, settings.log_level, settings.json_logs)
+    configure_tracing(SERVICE_NAME, otlp_endpoint=settings.otlp_traces_endpoint)
     approval = build(settings)
 
     async def on_startup(_app: FastAPI) -> None:

@@ -15,14 +15,18 @@ from fastapi import FastAPI
 from shared.observability import configure_logging
 from shared.routing import subscribe
 from shared.runtime import ServiceRuntime
+from shared.sealing import SecretBox, parse_keyring
+from shared.tracing import configure_tracing
 from shared.webapp import create_service_app
 from shared.world import load_world
 
+from .domain.concurrency import ConcurrencyLimits
 from .domain.retries import RetryPolicy
 from .handlers import api, deps, kafka
 from .services.delivery import DeliverDueJobs, DeliveryLoop, Senders
 from .services.planning import PlanNotifications
 from .services.portal_notifications import PortalNotifications
+from .services.signing import WebhookSigningSecrets
 from .services.systems import SystemProjection
 from .settings import NotifierSettings
 from .storage.dead_letters import KafkaDeadLetters
@@ -32,6 +36,8 @@ from .storage.keys import NotifierKeys
 from .storage.portal_notifications import RedisPortalNotifications
 from .storage.schedule import RedisNotificationSchedule
 from .storage.systems import RedisSystemCatalog
+from .storage.webhook_secrets import RedisWebhookSecrets
+from .storage.webhook_transport import guarded_client
 from .storage.webhooks import HttpWebhookSender
 
 __all__ = ["SERVICE_NAME", "Context", "build", "create_app"]
@@ -47,7 +53,8 @@ class Context:
     runtime: ServiceRuntime
     """Redis, the Kafka broker and the background tasks; closes ``http`` on stop."""
     http: httpx.AsyncClient
-    """Shared by every webhook attempt, for its connection pool."""
+    """Shared by every webhook attempt, for its connection pool; connects only to checked addresses."""
+    signing_secrets: WebhookSigningSecrets
     senders: Senders
     planning: PlanNotifications
     system_projection: SystemProjection
@@ -69,16 +76,21 @@ def build(settings: NotifierSettings) -> Context:
     )
     keys = NotifierKeys(settings.redis_prefix)
     systems = RedisSystemCatalog(runtime.redis, keys)
-    http = httpx.AsyncClient(follow_redirects=False)
-    # runtime.stop() cancels and awaits the delivery loop before it runs the closers, so the
-    # client is closed only once no attempt uses it.
+    secrets = RedisWebhookSecrets(runtime.redis, keys)
+    signing_secrets = WebhookSigningSecrets(
+        secrets, SecretBox(parse_keyring(settings.webhook_seal_keys.get_secret_value()))
+    )
+    http = guarded_client(allow_loopback=settings.allow_loopback_http_webhooks)
+    # runtime.stop() cancels and awaits the delivery loop (which stops the attempts under way)
+    # before it runs the closers, so the client is closed only once no attempt uses it.
     runtime.on_stop(http.aclose)
-    senders = _senders(settings, http)
+    senders = _senders(settings, http, signing_secrets)
     deliver_due_jobs = _deliver_due_jobs(settings, runtime, keys, senders)
     ctx = Context(
         settings=settings,
         runtime=runtime,
         http=http,
+        signing_secrets=signing_secrets,
         senders=senders,
         planning=PlanNotifications(
             RedisNotificationSchedule(runtime.redis, keys),
@@ -86,10 +98,10 @@ def build(settings: NotifierSettings) -> Context:
             load_world(settings.world_file),
             settings.portal_base_url,
         ),
-        system_projection=SystemProjection(systems),
+        system_projection=SystemProjection(systems, secrets),
         portal_notifications=PortalNotifications(RedisPortalNotifications(runtime.redis, keys)),
         deliver_due_jobs=deliver_due_jobs,
-        delivery_loop=DeliveryLoop(deliver_due_jobs),
+        delivery_loop=DeliveryLoop.of(deliver_due_jobs),
     )
     subscribe(runtime.broker, settings.consumer_group, kafka.routes(ctx))
     return ctx
@@ -109,10 +121,14 @@ def _deliver_due_jobs(
         KafkaDeadLetters(runtime.broker),
         policy,
         lease_seconds=settings.lease_seconds,
+        limits=ConcurrencyLimits(overall=settings.max_in_flight, per_host=settings.max_in_flight_per_host),
+        busy_delay_seconds=settings.busy_host_delay_seconds,
     )
 
 
-def _senders(settings: NotifierSettings, http: httpx.AsyncClient) -> Senders:
+def _senders(
+    settings: NotifierSettings, http: httpx.AsyncClient, signing_secrets: WebhookSigningSecrets
+) -> Senders:
     email = SmtpEmailSender(
         host=settings.smtp_host,
         port=settings.smtp_port,
@@ -121,8 +137,10 @@ def _senders(settings: NotifierSettings, http: httpx.AsyncClient) -> Senders:
     )
     webhook = HttpWebhookSender(
         http,
-        master_key=settings.webhook_master_key.get_secret_value(),
-        timeout_seconds=settings.webhook_timeout_seconds,
+        signing_secrets.for_system,
+        deadline_seconds=settings.webhook_timeout_seconds,
+        max_response_bytes=settings.webhook_max_response_bytes,
+        allow_loopback_http=settings.allow_loopback_http_webhooks,
     )
     return Senders(email=email, webhook=webhook)
 
@@ -131,6 +149,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
     """The notifier's ASGI app: health, metrics and the internal API; delivery runs in the lifespan."""
     settings = settings or NotifierSettings()
     configure_logging(SERVICE_NAME, settings.log_level, settings.json_logs)
+    configure_tracing(SERVICE_NAME, otlp_endpoint=settings.otlp_traces_endpoint)
     ctx = build(settings)
 
     async def start_delivery(app: FastAPI) -> None:

@@ -2,12 +2,12 @@
 
 from shared.serve import serve
 
-from .factory import create_app
+from .factory import SERVICE_NAME, create_app
 from .settings import IntakeSettings
 
 
 def main() -> None:
-    serve(IntakeSettings, create_app)
+    serve(IntakeSettings, create_app, SERVICE_NAME)
 
 
 if __name__ == "__main__":

@@ -10,18 +10,24 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from fastapi import FastAPI
+from starlette.middleware import Middleware
 
 from shared.observability import configure_logging
+from shared.ratelimit import RateLimit, RedisRateLimiter
 from shared.routing import declare_publishers, subscribe
 from shared.runtime import ServiceRuntime
+from shared.sealing import SecretBox, parse_keyring
+from shared.tracing import configure_tracing
 from shared.webapp import create_service_app
 from shared.world import load_world
 
 from .handlers import kafka
-from .handlers.api import router
+from .handlers.api import API_PREFIX, router
+from .handlers.auth_first import AuthenticateFirst
 from .handlers.deps import install_context
 from .handlers.problems import install_refusal_handler
 from .handlers.schemas import PublicUrls
+from .handlers.system_users import DECISION_PREFIX
 from .handlers.system_users import router as system_user_router
 from .services.accesses import SystemAccesses
 from .services.ports import AccessReader, OutcomeStore, RequestStore, SystemStore
@@ -60,6 +66,8 @@ class Context:
     projections: OutcomeProjection
     tokens: ProviderTokens
     urls: PublicUrls
+    limiter: RedisRateLimiter
+    vendor_post_limit: RateLimit
     system_user_tokens: SystemUserTokens
     """Maskinporten's lookup and the system-user token endpoint."""
     decisions: AccessDecisions
@@ -102,7 +110,8 @@ def _context(settings: IntakeSettings, runtime: ServiceRuntime) -> Context:
         systems=SystemRegister(
             system_store,
             world,
-            webhook_master_key=settings.webhook_master_key.get_secret_value(),
+            sealer=SecretBox(parse_keyring(settings.webhook_seal_keys.get_secret_value())),
+            secret_grace=timedelta(hours=settings.webhook_secret_grace_hours),
             insecure_loopback_webhooks=settings.allow_loopback_http_webhooks,
         ),
         requests=AccessRequests(
@@ -121,6 +130,8 @@ def _context(settings: IntakeSettings, runtime: ServiceRuntime) -> Context:
             audience=settings.token_audience,
             max_lifetime_seconds=settings.token_max_lifetime_seconds,
         ),
+        limiter=RedisRateLimiter(runtime.redis, settings.redis_prefix),
+        vendor_post_limit=RateLimit("vendor-posts", settings.vendor_posts_per_minute, timedelta(minutes=1)),
         urls=PublicUrls(
             api_base_url=settings.public_base_url.rstrip("/"),
             portal_base_url=settings.portal_base_url.rstrip("/"),
@@ -142,6 +153,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     """The vendor API as an ASGI app; starting it starts Kafka, Redis and the outbox relay."""
     settings = settings or IntakeSettings()
     configure_logging(SERVICE_NAME, settings.log_level, settings.json_logs)
+    configure_tracing(SERVICE_NAME, otlp_endpoint=settings.otlp_traces_endpoint)
     context = build(settings)
 
     async def start(_app: FastAPI) -> None:
@@ -154,6 +166,11 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         description="Altinn-compatible vendor API for system access requests",
         on_startup=start,
         exposure=settings.exposure(),
+        # The vendor's token is checked before a byte of its body is read.
+        inner_middleware=[
+            Middleware(AuthenticateFirst, prefix=API_PREFIX, verify=context.tokens.verify),
+            Middleware(AuthenticateFirst, prefix=DECISION_PREFIX, verify=context.tokens.verify),
+        ],
     )
     context.runtime.on_stop(context.tokens.aclose)
     install_context(app, context)

@@ -15,7 +15,8 @@ from shared.world import DEFAULT_WORLD_FILE
 class IntakeSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="INTAKE_", extra="ignore")
     generated_secrets: ClassVar[tuple[str, ...]] = (
-        *ServiceSettings.generated_secrets,
+        "internal_token",
+        "webhook_seal_keys",
         "systemuser_signing_keys",
     )
 
@@ -53,12 +54,21 @@ class IntakeSettings(ServiceSettings):
     require_known_party: bool = Field(
         default=False, description="Refuse parties that are not in the seed file's organisations"
     )
-    webhook_master_key: SecretStr = Field(
-        default=SecretStr("dev-webhook-master-key"),
-        description="Key the per-system webhook signing secrets derive from (same as the notifier's)",
+    webhook_seal_keys: SecretStr = Field(
+        default=SecretStr(""),
+        description=(
+            "Keys (32+ characters each, comma-separated; the first seals) that seal the webhook "
+            "signing secrets in Redis and on Kafka; the notifier holds the same keys"
+        ),
+    )
+    webhook_secret_grace_hours: float = Field(
+        default=24, description="How long a rotated-out webhook signing secret still signs deliveries"
     )
     allow_loopback_http_webhooks: bool = Field(
         default=False, description="Development only: accept http:// webhook URLs on 127.0.0.1/localhost"
+    )
+    vendor_posts_per_minute: int = Field(
+        default=600, description="POSTs one vendor organisation may make per minute; 0 = no limit"
     )
     outbox_relay: bool = Field(
         default=True,

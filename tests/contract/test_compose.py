@@ -46,6 +46,7 @@ SECRET_SETTINGS = {
     "notifier_token",
     "oidc_client_secret",
     "cookie_secret",
+    "webhook_seal_keys",
 }
 VARIABLE = re.compile(r"\$\{([A-Z0-9_]+)(:\?[^}]*)?\}")
 

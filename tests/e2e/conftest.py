@@ -81,6 +81,7 @@ def stack_env(endpoints: Endpoints, secrets_dir: Path) -> dict[str, str]:
         # One loopback address and a handful of people drive every flow here; the limits
         # themselves are proven in their own tests.
         "APPROVAL_LOGINS_PER_MINUTE": "0",
+        "INTAKE_VENDOR_POSTS_PER_MINUTE": "0",
         "APPROVAL_DECISIONS_PER_MINUTE": "0",
         "APPROVAL_NOTIFIER_URL": f"http://127.0.0.1:{notifier}",
         "APPROVAL_EXPIRY_CHECK_SECONDS": "0.5",
@@ -89,6 +90,7 @@ def stack_env(endpoints: Endpoints, secrets_dir: Path) -> dict[str, str]:
         "NOTIFIER_REDIS_URL": endpoints.services_redis,
         "NOTIFIER_PORTAL_BASE_URL": f"http://127.0.0.1:{approval}",
         "NOTIFIER_SMTP_PORT": str(smtp),
+        "NOTIFIER_ALLOW_LOOPBACK_HTTP_WEBHOOKS": "true",
         "NOTIFIER_FIRST_RETRY_SECONDS": "0.2",
         "NOTIFIER_MAX_ATTEMPTS": "4",
         **application_env(secrets_dir),

@@ -56,6 +56,15 @@ async def seed_clients(stack: Stack, org_nos: list[str]) -> None:
         await redis.aclose()
 
 
+async def forget_clients(stack: Stack, org_nos: list[str]) -> None:
+    """Take the generated clients out of the shared directory again: other tests read FLINK's list."""
+    redis = Redis.from_url(stack.endpoints.redis_url, decode_responses=True)
+    try:
+        await redis.hdel(f"approval:dir:clients:{FLINK}", *org_nos)
+    finally:
+        await redis.aclose()
+
+
 async def approved_client_access(stack: Stack) -> str:
     request = await new_request(stack, agent=True, party=FLINK)
     async with httpx.AsyncClient(base_url=stack.portal, timeout=30) as client:
@@ -72,6 +81,13 @@ async def approved_client_access(stack: Stack) -> str:
 async def test_bulk_add_of_200_clients_emits_one_event_each(stack: Stack) -> None:
     org_nos = generated_org_numbers(200)
     await seed_clients(stack, org_nos)
+    try:
+        await _bulk_add(stack, org_nos)
+    finally:
+        await forget_clients(stack, org_nos)
+
+
+async def _bulk_add(stack: Stack, org_nos: list[str]) -> None:
     access_id = await approved_client_access(stack)
     async with httpx.AsyncClient(base_url=stack.portal, timeout=60) as client:
         csrf = await login(client, stack.portal, PRESIS_KALKULATOR)

@@ -5,12 +5,26 @@ from __future__ import annotations
 import asyncio
 import uuid
 
+from redis.asyncio import Redis
+
 from shared import events as ev
 from tests.e2e.conftest import Stack
 from tests.e2e.support import new_request, vendor_status
 from tests.support.kafka import publish, wait_for_records
 
 DRESS_MINST = "12887010186"
+
+
+async def known_to_approval(stack: Stack, request_ids: list[str], timeout: float = 30.0) -> None:
+    redis = Redis.from_url(stack.endpoints.redis_url, decode_responses=True)
+    try:
+        for _ in range(int(timeout / 0.2)):
+            if await redis.exists(*(f"approval:request:{i}" for i in request_ids)) == len(request_ids):
+                return
+            await asyncio.sleep(0.2)
+        raise AssertionError("approval did not learn of every request")
+    finally:
+        await redis.aclose()
 
 
 async def test_kill_approval_mid_stream(stack: Stack) -> None:
@@ -26,6 +40,8 @@ async def test_kill_approval_mid_stream(stack: Stack) -> None:
                     actor_pid=DRESS_MINST,
                 )
             )
+    # A person decides only on a request the portal shows, so wait until approval has them all.
+    await known_to_approval(stack, [r["id"] for r in requests])
     approval = stack.processes["approval"]
     await publish(stack.endpoints.kafka_bootstrap, *commands)
     await asyncio.sleep(0.3)

@@ -109,6 +109,7 @@ def intake_service(
         "INTAKE_CONSUMER_GROUP": group,
         "INTAKE_TOKEN_ISSUER": f"{endpoints.oidc_url}/{oidc.MASKINPORTEN}",
         "INTAKE_SEED_SYSTEMS": "true",
+        "INTAKE_VENDOR_POSTS_PER_MINUTE": "0",
         "INTAKE_LOG_LEVEL": "WARNING",
         "SYSACCESS_ENV": "local",
         **endpoints.service_env,

@@ -122,7 +122,7 @@ async def test_a_restored_backup_brings_back_every_request_and_the_system_goes_o
             "restore", "--from", str(backup), "--data-dir", str(system.folder),
             "--redis-port", str(system.layout.redis_port), "--yes",
         )  # fmt: skip
-        assert "restored from the" in out
+        assert "restored from the AOF copy" in out
 
         async def as_before() -> bool:
             return bool(await views(vendor, ids) == before)

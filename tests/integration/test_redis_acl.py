@@ -4,6 +4,7 @@ The server is a second one, of this module only, on a free port."""
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import stat
 from collections.abc import AsyncIterator, Iterator
@@ -143,3 +144,24 @@ async def test_the_login_may_ride_in_the_url(secure: infra.InfraLayout) -> None:
             await client.get("intake:acl-test")
     finally:
         await client.aclose()
+
+
+async def test_a_services_transactions_survive_a_restart(secure: infra.InfraLayout) -> None:
+    """Redis 7.0 replays the AOF's MULTI/EXEC blocks as ``default``; with a ``default`` stripped of
+    permissions it dropped them all at restart (the AOF said NOPERM)."""
+    before = _as(secure, topics.APPROVAL)
+    try:
+        async with before.pipeline(transaction=True) as pipe:
+            pipe.set("approval:acl-test:tx", "kept")
+            pipe.sadd("approval:acl-test:set", "a", "b")
+            await pipe.execute()
+    finally:
+        await before.aclose()
+    await asyncio.to_thread(infra.stop_redis, secure)
+    await asyncio.to_thread(infra.start_redis, secure)
+    after = _as(secure, topics.APPROVAL)
+    try:
+        assert await after.get("approval:acl-test:tx") == "kept"
+        assert await after.scard("approval:acl-test:set") == 2
+    finally:
+        await after.aclose()

@@ -125,10 +125,11 @@ def test_topic_for_each_message(cls: type[ev.Message]) -> None:
         pytest.param(ev.SystemRegistered, b"314000110_smartcloud", id="SystemRegistered"),
         pytest.param(ev.SystemUpdated, b"314000110_smartcloud", id="SystemUpdated"),
         pytest.param(ev.SystemDeleted, b"314000110_smartcloud", id="SystemDeleted"),
+        pytest.param(ev.WebhookSecretsChanged, b"314000110_smartcloud", id="WebhookSecretsChanged"),
         *[
             pytest.param(cls, b"0f5e7c1e-3d4f-4a8a-9c43-6f1d2a9b7e10", id=cls.event_type)
             for cls in ev.ALL_MESSAGES
-            if cls not in (ev.SystemRegistered, ev.SystemUpdated, ev.SystemDeleted)
+            if cls not in (ev.SystemRegistered, ev.SystemUpdated, ev.SystemDeleted, ev.WebhookSecretsChanged)
         ],
     ],
 )

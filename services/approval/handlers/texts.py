@@ -1,5 +1,8 @@
 """Portal texts in bokmål (as in Altinn), nynorsk and English, and how dates are shown.
 
+Over 300 lines because it is a table: every text of every page, three times; splitting it by
+page would scatter the translations a translator checks side by side.
+
 Every language has every key (a unit test holds them to it); a page picks one language and
 uses only its texts.
 """

@@ -10,15 +10,29 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from prometheus_client import Counter, Histogram
+
 from shared import events as ev
 
 from ..domain.authorization import Verdict, assess
 from ..domain.decisions import Applied, apply_decision
-from ..domain.models import DecisionResult, SystemAccessRequest
+from ..domain.models import DecisionOutcome, DecisionResult, SystemAccessRequest
 from ..domain.refusals import Refusal
 from .ports import Directory, RequestRepository
 
-__all__ = ["DecisionWorker"]
+__all__ = ["DECISIONS", "DECISION_SECONDS", "DecisionWorker"]
+
+DECISIONS = Counter(
+    "sysaccess_decisions_total",
+    "Decisions by outcome: accepted, rejected, escalated, refused (commands), timed_out (the expiry job)",
+    ["outcome"],
+)
+DECISION_SECONDS = Histogram(
+    "sysaccess_decision_seconds",
+    "Time from a request's creation to the decision on it, by outcome (accepted, rejected, escalated)",
+    ["outcome"],
+    buckets=(1, 5, 15, 60, 300, 900, 3600, 4 * 3600, 86400, 3 * 86400, 7 * 86400, 30 * 86400, 180 * 86400),
+)
 
 Clock = Callable[[], datetime]
 
@@ -41,12 +55,25 @@ class DecisionWorker:
         self.max_command_age = max_command_age
 
     async def handle(self, command: ev.DecideRequest) -> DecisionResult | None:
+        decided_at: list[tuple[SystemAccessRequest, datetime]] = []
+
         async def decide(request: SystemAccessRequest | None) -> Applied | Refusal:
             verdict = await self._verdict(command, request)
             managers = await self.directory.access_managers(command.party_org_no)
-            return apply_decision(request, command, verdict, managers, self.clock(), self.max_command_age)
+            now = self.clock()
+            decided = apply_decision(request, command, verdict, managers, now, self.max_command_age)
+            if isinstance(decided, Applied):
+                decided_at[:] = [(decided.request, now)]
+            return decided
 
-        return await self.requests.apply_decision(command, decide)
+        result = await self.requests.apply_decision(command, decide)
+        if result is not None:  # None: a redelivered command, counted the first time
+            outcome = result.outcome.value.lower()
+            DECISIONS.labels(outcome).inc()
+            if result.outcome is not DecisionOutcome.REFUSED and decided_at:
+                request, now = decided_at[0]
+                DECISION_SECONDS.labels(outcome).observe(max((now - request.created).total_seconds(), 0.0))
+        return result
 
     async def _verdict(self, command: ev.DecideRequest, request: SystemAccessRequest | None) -> Verdict:
         relation = await self.directory.relation(command.actor_pid, command.party_org_no)

@@ -8,7 +8,7 @@ from functools import partial
 import structlog
 
 from ..domain.expiry import reminder, time_out
-from .decisions import Clock, system_clock
+from .decisions import DECISIONS, Clock, system_clock
 from .ports import Directory, RequestRepository
 
 __all__ = ["ExpiryJob"]
@@ -34,6 +34,8 @@ class ExpiryJob:
         expired = reminded = 0
         for request_id in await self.requests.due_expiries(now):
             expired += await self.requests.time_out(request_id, partial(time_out, now=now))
+        if expired:
+            DECISIONS.labels("timed_out").inc(expired)  # nobody decided within the request's time to live
         for request_id in await self.requests.due_reminders(now):
             request = await self.requests.get_request(request_id)
             managers = await self.directory.access_managers(request.party_org_no) if request else ()

@@ -45,6 +45,10 @@ class ApprovalKeys:
     def clients(self, access_id: str) -> str:
         return f"{self.prefix}:clients:{access_id}"
 
+    def request_trace(self, request_id: str) -> str:
+        """The trace context the request arrived in; its decision continues that trace."""
+        return f"{self.prefix}:request-trace:{request_id}"
+
     def decision_result(self, command_id: str) -> str:
         return f"{self.prefix}:decision:{command_id}"
 

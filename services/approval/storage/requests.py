@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from opentelemetry.trace import SpanKind
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
 from shared import events as ev
+from shared import tracing
 from shared.idempotency import Write, apply_once, begin
 from shared.outbox import stage
 
@@ -29,6 +31,7 @@ __all__ = ["RedisRequests"]
 DECISION_RESULT_TTL = timedelta(hours=6)
 DECISION_SIGNAL_TTL = timedelta(minutes=2)
 DUE_BATCH = 200
+REQUEST_TRACE_GRACE = timedelta(days=1)
 
 
 def _parse(raw: str | bytes | None) -> SystemAccessRequest | None:
@@ -53,6 +56,7 @@ class RedisRequests:
         self, request: SystemAccessRequest, event_id: str, history: tuple[HistoryEntry, ...] = ()
     ) -> bool:
         key = self.keys.request(request.id)
+        trace = tracing.carrier_json()
 
         async def plan(pipe: Pipeline) -> Write | None:
             if await pipe.exists(key):
@@ -62,6 +66,10 @@ class RedisRequests:
                 p.set(key, request.to_json())
                 p.zadd(self.keys.expiry_index, {request.id: request.expires_at.timestamp()})
                 append_history(p, self.keys, request.id, history)
+                if trace:
+                    # Kept until the request is decided or times out, at most a day past its expiry.
+                    until = int((request.expires_at + REQUEST_TRACE_GRACE).timestamp())
+                    p.set(self.keys.request_trace(request.id), trace, exat=until)
 
             return write
 
@@ -113,9 +121,25 @@ class RedisRequests:
 
             return write
 
-        applied = await apply_once(
-            self.redis, prefix=self.prefix, event_id=command_id, plan=plan, watch=[key]
-        )
+        # The decision continues the trace the request arrived in (from the vendor's POST), linked
+        # to the command's own (the portal request that sent it); its event carries that trace on.
+        stored_trace = await self.redis.get(self.keys.request_trace(str(command.request_id)))
+        arrived_in = tracing.carrier_from_json(str(stored_trace) if stored_trace else None)
+        with tracing.span(
+            "approval decide",
+            parent=arrived_in or None,
+            kind=SpanKind.INTERNAL,
+            attributes={
+                "sysaccess.request_id": str(command.request_id),
+                "sysaccess.decision": str(command.decision),
+            },
+            link_current=bool(arrived_in),
+        ) as span:
+            applied = await apply_once(
+                self.redis, prefix=self.prefix, event_id=command_id, plan=plan, watch=[key]
+            )
+            if outcome:
+                span.set_attribute("sysaccess.outcome", outcome[0].outcome.value)
         return outcome[0] if applied else None
 
     def _persist(self, pipe: Pipeline, decided: Applied) -> None:
@@ -133,6 +157,7 @@ class RedisRequests:
             pipe.zrem(self.keys.pending(party), request.id)
             pipe.zrem(self.keys.expiry_index, request.id)
             pipe.zrem(self.keys.reminder_index, request.id)
+            pipe.delete(self.keys.request_trace(request.id))
 
     async def wait_for_result(self, command_id: str, timeout: float) -> DecisionResult | None:
         """Block until the worker reports on a command (or return its stored result)."""
@@ -170,6 +195,7 @@ class RedisRequests:
             pipe.set(key, outcome.request.to_json())
             pipe.zrem(self.keys.pending(outcome.request.party_org_no), request_id)
             pipe.zrem(self.keys.reminder_index, request_id)
+            pipe.delete(self.keys.request_trace(request_id))
             stage(pipe, self.keys.outbox, outcome.event)
             timed_out[:] = [outcome]
 

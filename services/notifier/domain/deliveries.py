@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Literal
 
 __all__ = ["Channel", "ClaimedJob", "DeliveryFailed", "DeliveryJob", "Email", "Webhook"]
@@ -11,7 +12,18 @@ Channel = Literal["email", "webhook"]
 
 
 class DeliveryFailed(Exception):
-    """One attempt to deliver did not succeed (the server refused or could not be reached)."""
+    """One attempt to deliver did not succeed (the server refused or could not be reached).
+
+    ``permanent`` failures are not retried: the job becomes a dead letter at once (a webhook
+    URL that points into our own networks, say).
+    """
+
+    def __init__(self, message: str, *, permanent: bool = False, outcome: str = "error") -> None:
+        super().__init__(message)
+        self.permanent = permanent
+        self.outcome = outcome
+        """A short, bounded name of how it failed, for metrics: ``timeout``, ``refused``,
+        ``unreachable``, ``http_4xx``/``http_5xx`` (webhooks), ``rejected`` (SMTP), ``error``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,3 +68,5 @@ class ClaimedJob:
 
     job: DeliveryJob
     failed_attempts: int
+    trace: Mapping[str, str] = field(default_factory=dict)
+    """The trace context the job was planned in (W3C headers; empty when none was stored)."""

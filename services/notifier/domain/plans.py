@@ -14,6 +14,7 @@ from shared.world import Person, World
 from .deliveries import DeliveryJob, Email, Webhook
 from .email_texts import email_texts, pick_name
 from .portal_notifications import PortalNotification
+from .vendor_text import plain_vendor_text
 from .webhook_payload import WebhookPayload
 
 __all__ = [
@@ -69,8 +70,9 @@ def request_link(
 
 
 def system_display_name(system: ev.SystemDescription | None, system_id: str, lang: str = "nb") -> str:
-    """The system's name in ``lang`` (else bokmål), or its id when the notifier has not heard of it."""
-    return pick_name(system.name if system else {}, lang, system_id)
+    """The system's name in ``lang`` (else bokmål) as plain text (the vendor's words: ``vendor_text``),
+    or its id when the notifier has not heard of it."""
+    return plain_vendor_text(pick_name(system.name if system else {}, lang, system_id))
 
 
 def _person(world: World, pid: str) -> Person | None:
@@ -91,7 +93,12 @@ def _escalation_body(event: EscalationEvent, world: World, system_name: str, lin
     t = email_texts(lang)
     vendor_name = _organisation_name(world, event.vendor_org_no)
     party_name = _organisation_name(world, event.party_org_no)
-    lines = [t["greeting"], "", t["asks"].format(vendor=vendor_name, party=party_name, system=system_name)]
+    lines = [
+        t["greeting"],
+        "",
+        t["asks"].format(vendor=vendor_name, party=party_name, system=f"«{system_name}»"),
+        t["named_by_vendor"].format(vendor=vendor_name),
+    ]
     if isinstance(event, ev.RequestEscalated):
         forwarder = _person(world, event.escalated_by)
         forwarded_by = forwarder.name if forwarder else event.escalated_by

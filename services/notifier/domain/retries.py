@@ -37,9 +37,12 @@ class GiveUp:
     failed_attempts: int
 
 
-def after_failure(policy: RetryPolicy, failed_before: int, now: float) -> RetryLater | GiveUp:
-    """Decide what follows a failed attempt, given the failures before it."""
+def after_failure(
+    policy: RetryPolicy, failed_before: int, now: float, *, permanent: bool = False
+) -> RetryLater | GiveUp:
+    """Decide what follows a failed attempt, given the failures before it; a permanent failure
+    is given up at once."""
     failed = failed_before + 1
-    if failed >= policy.max_attempts:
+    if permanent or failed >= policy.max_attempts:
         return GiveUp(failed)
     return RetryLater(at=now + policy.delay(failed), failed_attempts=failed)

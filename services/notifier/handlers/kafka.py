@@ -37,4 +37,5 @@ def routes(ctx: KafkaUseCases) -> list[Route]:
         Route(topics.SYSTEM_REGISTERED, systems.record),
         Route(topics.SYSTEM_UPDATED, systems.record),
         Route(topics.SYSTEM_DELETED, systems.forget),
+        Route(topics.WEBHOOK_SECRETS_CHANGED, systems.record_secrets),
     ]

@@ -16,8 +16,10 @@ __all__ = [
     "DeliveryQueue",
     "NotificationSchedule",
     "PortalNotificationStore",
+    "SecretOpener",
     "Sender",
     "SystemCatalog",
+    "WebhookSecretStore",
 ]
 
 MessageT_contra = TypeVar("MessageT_contra", Email, Webhook, contravariant=True)
@@ -45,6 +47,10 @@ class DeliveryQueue(Protocol):
         ...
 
     async def give_up(self, job_id: str) -> None: ...
+
+    async def postpone(self, job_id: str, at: float) -> None:
+        """Make the job due again at ``at`` without counting an attempt (its lane was busy)."""
+        ...
 
 
 class Sender(Protocol[MessageT_contra]):
@@ -77,3 +83,21 @@ class SystemCatalog(Protocol):
     async def save(self, system: ev.SystemDescription) -> None: ...
 
     async def remove(self, system_id: str) -> None: ...
+
+
+class WebhookSecretStore(Protocol):
+    """The systems' sealed webhook signing secrets, as the register last announced them."""
+
+    async def save(self, event: ev.WebhookSecretsChanged) -> bool:
+        """Store the event's secrets unless a newer generation is stored; False when it was older."""
+        ...
+
+    async def sealed(self, system_id: str) -> tuple[ev.SealedWebhookSecret, ...]: ...
+
+    async def remove(self, system_id: str) -> None: ...
+
+
+class SecretOpener(Protocol):
+    """Opens a sealed secret (``shared.sealing.SecretBox``); raises ``ValueError`` when it cannot."""
+
+    def open(self, sealed: str, context: str) -> str: ...

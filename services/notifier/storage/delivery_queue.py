@@ -60,6 +60,9 @@ class RedisDeliveryQueue:
             pipe.zadd(self._keys.due, {job_id: at}, xx=True)
             await pipe.execute()
 
+    async def postpone(self, job_id: str, at: float) -> None:
+        await self._redis.zadd(self._keys.due, {job_id: at}, xx=True)
+
     async def _finish(self, job_id: str, outcome: str) -> None:
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.set(self._keys.done(job_id), outcome, ex=DONE_RETENTION)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from email.message import EmailMessage
 
 import aiosmtplib
@@ -12,7 +13,10 @@ __all__ = ["SmtpEmailSender"]
 
 
 class SmtpEmailSender:
-    """One SMTP connection per e-mail; the Message-ID is the delivery id, so relays deduplicate."""
+    """One SMTP connection per e-mail; the Message-ID is the delivery id, so relays deduplicate.
+
+    ``timeout_seconds`` bounds each SMTP step and the whole conversation too.
+    """
 
     def __init__(self, *, host: str, port: int, timeout_seconds: float, from_address: str) -> None:
         self._host = host
@@ -22,15 +26,26 @@ class SmtpEmailSender:
 
     async def send(self, delivery_id: str, message: Email) -> None:
         try:
-            await aiosmtplib.send(
-                self._mime(delivery_id, message),
-                hostname=self._host,
-                port=self._port,
-                timeout=self._timeout_seconds,
-                start_tls=False,
-                use_tls=False,
-            )
-        except (aiosmtplib.SMTPException, OSError) as exc:
+            async with asyncio.timeout(self._timeout_seconds):
+                await aiosmtplib.send(
+                    self._mime(delivery_id, message),
+                    hostname=self._host,
+                    port=self._port,
+                    timeout=self._timeout_seconds,
+                    start_tls=False,
+                    use_tls=False,
+                )
+        except TimeoutError as exc:
+            raise DeliveryFailed(
+                f"SMTP: no answer within {self._timeout_seconds:g}s", outcome="timeout"
+            ) from exc
+        except aiosmtplib.SMTPResponseException as exc:
+            raise DeliveryFailed(f"SMTP: {exc!r}", outcome="rejected") from exc
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            raise DeliveryFailed(f"SMTP: {exc!r}", outcome="rejected") from exc
+        except OSError as exc:
+            raise DeliveryFailed(f"SMTP: {exc!r}", outcome="unreachable") from exc
+        except aiosmtplib.SMTPException as exc:
             raise DeliveryFailed(f"SMTP: {exc!r}") from exc
 
     def _mime(self, delivery_id: str, message: Email) -> EmailMessage:

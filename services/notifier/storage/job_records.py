@@ -6,6 +6,8 @@ import json
 
 from redis.typing import EncodableT, FieldT
 
+from shared.tracing import carrier_from_json
+
 from ..domain.deliveries import ClaimedJob, DeliveryJob, Email, Webhook
 
 __all__ = ["claimed_job_from_hash", "job_hash", "message_payload"]
@@ -25,14 +27,18 @@ def message_payload(message: Email | Webhook) -> dict[str, str]:
             }
 
 
-def job_hash(job: DeliveryJob) -> dict[FieldT, EncodableT]:
-    """A new job's hash; ``attempts`` counts the failed attempts."""
-    return {
+def job_hash(job: DeliveryJob, trace: str = "") -> dict[FieldT, EncodableT]:
+    """A new job's hash; ``attempts`` counts the failed attempts, ``trace`` (when given) is the
+    trace context it was planned in (``shared.tracing.carrier_json``)."""
+    fields: dict[FieldT, EncodableT] = {
         "kind": job.channel,
         "deliveryId": job.delivery_id,
         "payload": json.dumps(message_payload(job.message)),
         "attempts": 0,
     }
+    if trace:
+        fields["trace"] = trace
+    return fields
 
 
 def _message(kind: str, payload: dict[str, str]) -> Email | Webhook:
@@ -49,4 +55,4 @@ def _message(kind: str, payload: dict[str, str]) -> Email | Webhook:
 def claimed_job_from_hash(job_id: str, fields: dict[str, str]) -> ClaimedJob:
     payload: dict[str, str] = json.loads(fields["payload"])
     job = DeliveryJob(job_id, fields["deliveryId"], _message(fields["kind"], payload))
-    return ClaimedJob(job, int(fields.get("attempts", "0")))
+    return ClaimedJob(job, int(fields.get("attempts", "0")), carrier_from_json(fields.get("trace")))

@@ -42,3 +42,7 @@ class NotifierKeys:
     def system(self, system_id: str) -> str:
         """String: the system's description from the register (JSON, camelCase)."""
         return f"{self.prefix}:system:{system_id}"
+
+    def webhook_secrets(self, system_id: str) -> str:
+        """String: the system's sealed webhook signing secrets and their generation (JSON)."""
+        return f"{self.prefix}:webhook-secrets:{system_id}"

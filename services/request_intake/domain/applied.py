@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from shared.events import Message
@@ -19,3 +19,9 @@ class Applied(Generic[RecordT, EventT]):
 
     record: RecordT
     event: EventT
+    also: tuple[Message, ...] = field(default=())
+    """Further events of the same change, published after ``event`` (in the same atomic step)."""
+
+    @property
+    def events(self) -> tuple[Message, ...]:
+        return (self.event, *self.also)

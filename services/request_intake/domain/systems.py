@@ -1,16 +1,22 @@
-"""The system register: how a vendor describes a system, and the rules that check it."""
+"""The system register: how a vendor describes a system, and the rules that check it.
+
+Over 300 lines because the register's record, its wire shape and every rule that reads it
+(rights, packages, redirect URLs, webhook URL and secrets, transitions) are one unit: each rule
+checks fields the others define, and Altinn's error codes for them are assigned together.
+"""
 
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from shared import events as ev
-from shared.redirects import is_loopback_http, is_valid_registered_url
+from shared.redirects import is_valid_registered_url
+from shared.webhook_targets import webhook_url_refusal
 from shared.world import PACKAGE_URN_PREFIX, World
 
 from .applied import Applied
@@ -29,13 +35,16 @@ from .references import (
 from .refusals import Refusal, RefusalKind
 
 __all__ = [
+    "MAX_RETIRED_WEBHOOK_KEYS",
     "RegisteredSystem",
     "SystemSpec",
+    "WebhookKey",
     "deletion",
+    "needs_new_webhook_secret",
     "owned_system",
     "registration",
     "replacement",
-    "reveals_webhook_secret",
+    "rotation",
     "system_id_taken",
     "system_not_found",
     "validate_system",
@@ -65,6 +74,23 @@ class SystemSpec(BaseModel):
     )
 
 
+class WebhookKey(BaseModel):
+    """One webhook signing secret of a system, sealed: the register never holds it in the clear."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    sealed: str
+    not_after: datetime | None = None
+    """When a rotated-out secret stops signing; None for the current one."""
+
+    def valid_at(self, now: datetime) -> bool:
+        return self.not_after is None or self.not_after > now
+
+
+# How many rotated-out secrets stay valid at once (each adds a signature to every delivery).
+MAX_RETIRED_WEBHOOK_KEYS = 2
+
+
 class RegisteredSystem(BaseModel):
     """A system in the register: the vendor's description and the register's bookkeeping."""
 
@@ -75,6 +101,10 @@ class RegisteredSystem(BaseModel):
     is_deleted: bool = False
     created: datetime
     updated: datetime
+    webhook_keys: tuple[WebhookKey, ...] = ()
+    """The current signing secret first, then rotated-out ones still in their grace period."""
+    webhook_keys_generation: int = 0
+    """Grows with every change of ``webhook_keys``; the notifier keeps the newest it has seen."""
 
     @property
     def id(self) -> str:
@@ -98,15 +128,53 @@ def owned_system(system: RegisteredSystem | None, system_id: str, vendor_org: st
     return system
 
 
+def needs_new_webhook_secret(spec: SystemSpec, previous: RegisteredSystem | None) -> bool:
+    """A system gets a fresh signing secret (shown once) when it first gets a webhook URL."""
+    had_webhook = previous is not None and bool(previous.spec.webhook_url)
+    return spec.webhook_url is not None and not had_webhook
+
+
+def _secrets_changed(system: RegisteredSystem) -> ev.WebhookSecretsChanged:
+    return ev.WebhookSecretsChanged(
+        system_id=system.id,
+        vendor_org_no=system.vendor_org_no,
+        generation=system.webhook_keys_generation,
+        secrets=tuple(
+            ev.SealedWebhookSecret(sealed=key.sealed, not_after=key.not_after) for key in system.webhook_keys
+        ),
+    )
+
+
+def _with_keys(system: RegisteredSystem, keys: tuple[WebhookKey, ...]) -> RegisteredSystem:
+    return system.model_copy(
+        update={"webhook_keys": keys, "webhook_keys_generation": system.webhook_keys_generation + 1}
+    )
+
+
 def registration(
-    spec: SystemSpec, caller_org: str, world: World, now: datetime, *, insecure_loopback_webhooks: bool
+    spec: SystemSpec,
+    caller_org: str,
+    world: World,
+    now: datetime,
+    *,
+    insecure_loopback_webhooks: bool,
+    new_key: WebhookKey | None = None,
 ) -> Applied[RegisteredSystem, ev.SystemRegistered]:
-    """A new system; storage refuses it when the id is taken."""
+    """A new system; storage refuses it when the id is taken.
+
+    A system with a webhook URL needs ``new_key``, its first signing secret; the secrets go
+    to the notifier in their own event.
+    """
     description = validate_system(
         spec, caller_org, world, insecure_loopback_webhooks=insecure_loopback_webhooks
     )
     system = RegisteredSystem(spec=spec, vendor_org_no=description.vendor_org_no, created=now, updated=now)
-    return Applied(system, ev.SystemRegistered(system=description))
+    if spec.webhook_url is None:
+        return Applied(system, ev.SystemRegistered(system=description))
+    if new_key is None:
+        raise ValueError("a system with a webhook URL is registered with its first signing secret")
+    system = _with_keys(system, (new_key,))
+    return Applied(system, ev.SystemRegistered(system=description), also=(_secrets_changed(system),))
 
 
 def replacement(
@@ -117,27 +185,58 @@ def replacement(
     now: datetime,
     *,
     insecure_loopback_webhooks: bool,
+    new_key: WebhookKey | None = None,
 ) -> Applied[RegisteredSystem, ev.SystemUpdated]:
-    """The vendor's new description of a system it owns; created stays, updated moves."""
+    """The vendor's new description of a system it owns; created stays, updated moves.
+
+    A webhook URL set for the first time comes with ``new_key``; a removed one takes the
+    secrets with it; otherwise the secrets stay as they are.
+    """
     description = validate_system(
         spec, caller_org, world, path_id=existing.id, insecure_loopback_webhooks=insecure_loopback_webhooks
     )
-    system = RegisteredSystem(
-        spec=spec, vendor_org_no=description.vendor_org_no, created=existing.created, updated=now
+    system = existing.model_copy(
+        update={"spec": spec, "vendor_org_no": description.vendor_org_no, "updated": now}
     )
-    return Applied(system, ev.SystemUpdated(system=description))
+    if spec.webhook_url is None:
+        keys: tuple[WebhookKey, ...] = ()
+    elif needs_new_webhook_secret(spec, existing):
+        if new_key is None:
+            raise ValueError("a webhook URL set for the first time comes with its signing secret")
+        keys = (new_key,)
+    else:
+        keys = existing.webhook_keys
+    if keys == existing.webhook_keys:
+        return Applied(system, ev.SystemUpdated(system=description))
+    system = _with_keys(system, keys)
+    return Applied(system, ev.SystemUpdated(system=description), also=(_secrets_changed(system),))
+
+
+def rotation(
+    existing: RegisteredSystem, new_key: WebhookKey, now: datetime, grace: timedelta
+) -> Applied[RegisteredSystem, ev.WebhookSecretsChanged]:
+    """A new current signing secret; the one it replaces keeps signing until ``now + grace``.
+
+    Secrets whose grace has run out are dropped, and at most ``MAX_RETIRED_WEBHOOK_KEYS``
+    rotated-out secrets stay valid at once (the newest ones).
+    """
+    if existing.spec.webhook_url is None:
+        raise system_invalid(5, "The system has no webhookUrl, so it has no signing secret to rotate")
+    retire_at = now + grace
+    retired = tuple(
+        key.model_copy(update={"not_after": retire_at}) if key.not_after is None else key
+        for key in existing.webhook_keys
+        if key.valid_at(now)
+    )
+    kept = tuple(key for key in retired if key.valid_at(now))[:MAX_RETIRED_WEBHOOK_KEYS]
+    system = _with_keys(existing.model_copy(update={"updated": now}), (new_key, *kept))
+    return Applied(system, _secrets_changed(system))
 
 
 def deletion(existing: RegisteredSystem, now: datetime) -> Applied[RegisteredSystem, ev.SystemDeleted]:
-    """A deleted system is kept, marked, so its id stays taken."""
-    system = existing.model_copy(update={"is_deleted": True, "updated": now})
+    """A deleted system is kept, marked, so its id stays taken; its signing secrets are dropped."""
+    system = existing.model_copy(update={"is_deleted": True, "updated": now, "webhook_keys": ()})
     return Applied(system, ev.SystemDeleted(system_id=existing.id, vendor_org_no=existing.vendor_org_no))
-
-
-def reveals_webhook_secret(system: RegisteredSystem, previous: RegisteredSystem | None) -> bool:
-    """The signing secret is shown once: when a system first gets a webhook URL."""
-    had_webhook = previous is not None and bool(previous.spec.webhook_url)
-    return system.spec.webhook_url is not None and not had_webhook
 
 
 def validate_system(
@@ -147,15 +246,20 @@ def validate_system(
     path_id: str | None = None,
     *,
     insecure_loopback_webhooks: bool = False,
+    check_webhook: bool = True,
 ) -> ev.SystemDescription:
-    """Check a system description; return what other services are told about the system."""
+    """Check a system description; return what other services are told about the system.
+
+    ``check_webhook=False`` skips the webhook URL (re-checks of a stored system for other
+    purposes: a URL refused by today's rules is refused again by the notifier at send time).
+    """
     vendor_org = _check_vendor(body, caller_org)
     _check_id(body, vendor_org, path_id)
     rights = _check_rights(body, world)
     packages = _check_packages(body, world)
     if len(set(body.client_id)) != len(body.client_id):
         raise system_invalid(11, "Duplicate client ids")
-    _check_urls(body, insecure_loopback_webhooks=insecure_loopback_webhooks)
+    _check_urls(body, insecure_loopback_webhooks=insecure_loopback_webhooks, check_webhook=check_webhook)
     name = dict(body.name)
     if not any(v.strip() for v in name.values()):
         raise system_invalid(10, "The system needs a name")
@@ -218,15 +322,17 @@ def _check_packages(body: SystemSpec, world: World) -> tuple[str, ...]:
     return packages
 
 
-def _check_urls(body: SystemSpec, *, insecure_loopback_webhooks: bool) -> None:
+def _check_urls(body: SystemSpec, *, insecure_loopback_webhooks: bool, check_webhook: bool) -> None:
     for url in body.allowed_redirect_urls:
         if not is_valid_registered_url(url):
             raise system_invalid(
                 5,
                 f"Redirect URLs must be absolute https URLs without query, fragment or user info: {url}",
             )
-    if body.webhook_url is not None and not (
-        is_valid_registered_url(body.webhook_url)
-        or (insecure_loopback_webhooks and is_loopback_http(body.webhook_url))
-    ):
-        raise system_invalid(5, "webhookUrl must be an absolute https URL")
+    if body.webhook_url is None or not check_webhook:
+        return
+    refusal = webhook_url_refusal(body.webhook_url, allow_loopback=insecure_loopback_webhooks)
+    if refusal is not None:
+        raise system_invalid(
+            5, f"webhookUrl must be an absolute https URL to a public host on the internet: {refusal}"
+        )

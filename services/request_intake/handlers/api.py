@@ -24,17 +24,19 @@ from .schemas import (
     StandardRequestBody,
     SystemBody,
     SystemView,
+    WebhookSecretView,
     clients_json,
     system_access_json,
 )
 
-__all__ = ["router"]
+__all__ = ["API_PREFIX", "router"]
 
 PROBLEMS: dict[int | str, dict[str, object]] = {
     code: {"description": "Problem details", "content": {PROBLEM_JSON: {}}} for code in (400, 401, 403, 404)
 }
 
-router = APIRouter(prefix="/authentication/api/v1", responses=PROBLEMS)
+API_PREFIX = "/authentication/api/v1"
+router = APIRouter(prefix=API_PREFIX, responses=PROBLEMS)
 
 SystemIdQuery = Annotated[str, Query(alias="system-id", min_length=1, max_length=255)]
 PageToken = Annotated[str | None, Query(max_length=200)]
@@ -68,6 +70,20 @@ async def replace_system(
     system_id: str, body: SystemBody, vendor: RegisterWriter, systems: Systems
 ) -> SystemView:
     return SystemView.of_registration(await systems.replace(system_id, body, vendor.org_no))
+
+
+@router.post(
+    "/systemregister/vendor/{system_id}/webhooksecret/rotate",
+    response_model=WebhookSecretView,
+    response_model_by_alias=True,
+    tags=["systemregister"],
+)
+async def rotate_webhook_secret(
+    system_id: str, vendor: RegisterWriter, systems: Systems
+) -> WebhookSecretView:
+    """Extension: a new signing secret for the system's webhook, returned once. Until the grace
+    period ends, deliveries carry a signature with the old secret too."""
+    return WebhookSecretView.of(await systems.rotate_webhook_secret(system_id, vendor.org_no))
 
 
 @router.delete("/systemregister/vendor/{system_id}", status_code=200, tags=["systemregister"])

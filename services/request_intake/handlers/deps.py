@@ -9,6 +9,7 @@ from fastapi import Depends, FastAPI, Request
 
 from shared.jwks import TokenRefused
 from shared.problems import Problem
+from shared.ratelimit import RateLimit, RateVerdict
 
 from ..domain.vendors import Vendor
 from ..services.accesses import SystemAccesses
@@ -30,6 +31,23 @@ __all__ = [
     "Urls",
     "install_context",
 ]
+
+
+class RateLimiter(Protocol):
+    async def hit(self, limit: RateLimit, subject: str) -> RateVerdict: ...
+
+
+async def _within_rate(context: HandlerContext, vendor: Vendor) -> None:
+    """A vendor organisation's POSTs per window, across every instance (the window is in Redis)."""
+    verdict = await context.limiter.hit(context.vendor_post_limit, vendor.org_no)
+    if not verdict.allowed:
+        raise Problem(
+            429,
+            "Too Many Requests",
+            f"Too many requests from {vendor.org_no}; try again in {verdict.retry_after} s",
+            code="RATE-LIMITED",
+            headers={"Retry-After": str(verdict.retry_after)},
+        )
 
 
 class TokenVerifying(Protocol):
@@ -59,6 +77,12 @@ class HandlerContext(Protocol):
 
     @property
     def urls(self) -> PublicUrls: ...
+
+    @property
+    def limiter(self) -> RateLimiter: ...
+
+    @property
+    def vendor_post_limit(self) -> RateLimit: ...
 
 
 def install_context(app: FastAPI, context: HandlerContext) -> None:
@@ -113,6 +137,8 @@ def _vendor_holding(scope: str) -> Callable[[Request, HandlerContext], Awaitable
             raise unauthorized(f"Invalid token: {exc}") from exc
         if scope not in found.scopes:
             raise Problem(403, "Forbidden", f"The token lacks the scope {scope}")
+        if request.method == "POST":
+            await _within_rate(context, found)
         return found
 
     return vendor

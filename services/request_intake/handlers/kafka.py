@@ -19,6 +19,7 @@ PUBLISHES: tuple[Topic, ...] = (
     topics.SYSTEM_REGISTERED,
     topics.SYSTEM_UPDATED,
     topics.SYSTEM_DELETED,
+    topics.WEBHOOK_SECRETS_CHANGED,
     topics.ACCESS_REQUESTED,
     topics.REQUEST_WITHDRAWN,
 )

@@ -32,6 +32,7 @@ __all__ = [
     "StandardRequestBody",
     "SystemBody",
     "SystemView",
+    "WebhookSecretView",
     "clients_json",
     "system_access_json",
 ]
@@ -93,6 +94,30 @@ class SystemView(SystemBody):
     @classmethod
     def of_registration(cls, registration: SystemRegistration) -> SystemView:
         return cls.of(registration.system, registration.webhook_secret)
+
+
+class WebhookSecretView(BaseModel):
+    """A system's new webhook signing secret, shown once, and how long the one before still signs."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+    system_id: str
+    webhook_secret: str = Field(description="The new signing secret (whsec_...); returned only here")
+    previous_secrets_valid_until: datetime | None = Field(
+        default=None,
+        description="Until when deliveries are also signed with the secret(s) this one replaces",
+    )
+
+    @classmethod
+    def of(cls, registration: SystemRegistration) -> WebhookSecretView:
+        if registration.webhook_secret is None:
+            raise ValueError("a rotation always returns its new secret")
+        retired = [k.not_after for k in registration.system.webhook_keys if k.not_after is not None]
+        return cls(
+            system_id=registration.system.id,
+            webhook_secret=registration.webhook_secret,
+            previous_secrets_valid_until=max(retired, default=None),
+        )
 
 
 class RequestView(BaseModel):

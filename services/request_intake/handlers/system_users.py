@@ -44,6 +44,7 @@ from .deps import TokenVerifying
 from .schemas import system_access_json
 
 __all__ = [
+    "DECISION_PREFIX",
     "SCOPE_AUTHORIZE",
     "SCOPE_SYSTEMUSER_LOOKUP",
     "DecisionBody",
@@ -52,6 +53,8 @@ __all__ = [
     "router",
 ]
 
+DECISION_PREFIX = "/authorization/api/v1"
+"""Where the decision point is; its caller's token is checked before its body is read."""
 SCOPE_SYSTEMUSER_LOOKUP = "altinn:maskinporten/systemuser.read"
 SCOPE_AUTHORIZE = "altinn:authorization/authorize"
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -374,7 +377,7 @@ class DecisionView(BaseModel):
 
 
 @router.post(
-    "/authorization/api/v1/systemuser/decision",
+    f"{DECISION_PREFIX}/systemuser/decision",
     response_model=DecisionView,
     response_model_by_alias=True,
     responses={code: PROBLEMS[code] for code in (400, 401, 403)},

@@ -26,6 +26,7 @@ __all__ = [
     "Clock",
     "OutcomeStore",
     "RequestStore",
+    "SecretSealer",
     "SystemStore",
     "TokenSigner",
     "utc_now",
@@ -52,9 +53,18 @@ class SystemStore(Protocol):
         """Store a new system with its event; False, and nothing written, when the id is taken."""
         ...
 
-    async def save(self, applied: Applied[RegisteredSystem, ev.SystemUpdated | ev.SystemDeleted]) -> None:
-        """Overwrite a system, with its event."""
+    async def save(
+        self,
+        applied: Applied[RegisteredSystem, ev.SystemUpdated | ev.SystemDeleted | ev.WebhookSecretsChanged],
+    ) -> None:
+        """Overwrite a system, with its events."""
         ...
+
+
+class SecretSealer(Protocol):
+    """Seals a secret for storage and transport (``shared.sealing.SecretBox``)."""
+
+    def seal(self, plaintext: str, context: str) -> str: ...
 
 
 class RequestStore(Protocol):

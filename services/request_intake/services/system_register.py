@@ -1,30 +1,39 @@
-"""Use cases of the system register: a vendor registers, replaces, reads and deletes its systems."""
+"""Use cases of the system register: a vendor registers, replaces, reads and deletes its systems,
+and rotates the signing secret of its webhook."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
-from shared.webhooks import derive_secret
+from shared import webhooks
 from shared.world import World
 
 from ..domain.systems import (
     RegisteredSystem,
     SystemSpec,
+    WebhookKey,
     deletion,
+    needs_new_webhook_secret,
     owned_system,
     registration,
     replacement,
-    reveals_webhook_secret,
+    rotation,
     system_id_taken,
 )
-from .ports import Clock, SystemStore, utc_now
+from .ports import Clock, SecretSealer, SystemStore, utc_now
 
 __all__ = ["SystemRegister", "SystemRegistration"]
 
 
 @dataclass(frozen=True, slots=True)
 class SystemRegistration:
-    """A stored system, and its webhook signing secret when this call is the one that reveals it."""
+    """A stored system, and its new webhook signing secret when this call created one.
+
+    The secret is random (``shared.webhooks.new_secret``), stored only sealed, and shown
+    to the vendor this once.
+    """
 
     system: RegisteredSystem
     webhook_secret: str | None = None
@@ -38,31 +47,38 @@ class SystemRegister:
         systems: SystemStore,
         world: World,
         *,
-        webhook_master_key: str,
+        sealer: SecretSealer,
+        secret_grace: timedelta = timedelta(hours=24),
+        new_secret: Callable[[], str] = webhooks.new_secret,
         insecure_loopback_webhooks: bool = False,
         clock: Clock = utc_now,
     ) -> None:
         self._systems = systems
         self._world = world
-        self._webhook_master_key = webhook_master_key
+        self._sealer = sealer
+        self._secret_grace = secret_grace
+        self._new_secret = new_secret
         # Development only: lets a vendor register an http://127.0.0.1 webhook receiver.
         self._insecure_loopback_webhooks = insecure_loopback_webhooks
         self._clock = clock
 
     async def register(self, spec: SystemSpec, vendor_org: str) -> SystemRegistration:
+        secret = self._new_secret() if needs_new_webhook_secret(spec, None) else None
         applied = registration(
             spec,
             vendor_org,
             self._world,
             self._clock(),
             insecure_loopback_webhooks=self._insecure_loopback_webhooks,
+            new_key=self._sealed(spec.id, secret),
         )
         if not await self._systems.add(applied):
             raise system_id_taken(spec.id)
-        return self._registration(applied.record, previous=None)
+        return SystemRegistration(applied.record, secret)
 
     async def replace(self, system_id: str, spec: SystemSpec, vendor_org: str) -> SystemRegistration:
         existing = await self.get(system_id, vendor_org)
+        secret = self._new_secret() if needs_new_webhook_secret(spec, existing) else None
         applied = replacement(
             existing,
             spec,
@@ -70,9 +86,19 @@ class SystemRegister:
             self._world,
             self._clock(),
             insecure_loopback_webhooks=self._insecure_loopback_webhooks,
+            new_key=self._sealed(existing.id, secret),
         )
         await self._systems.save(applied)
-        return self._registration(applied.record, previous=existing)
+        return SystemRegistration(applied.record, secret)
+
+    async def rotate_webhook_secret(self, system_id: str, vendor_org: str) -> SystemRegistration:
+        """A new signing secret, shown once; the old one signs too until its grace period ends."""
+        existing = await self.get(system_id, vendor_org)
+        secret = self._new_secret()
+        key = WebhookKey(sealed=self._sealer.seal(secret, webhooks.sealing_context(existing.id)))
+        applied = rotation(existing, key, self._clock(), self._secret_grace)
+        await self._systems.save(applied)
+        return SystemRegistration(applied.record, secret)
 
     async def delete(self, system_id: str, vendor_org: str) -> None:
         existing = await self.get(system_id, vendor_org)
@@ -91,9 +117,7 @@ class SystemRegister:
             if await self._systems.get(spec.id) is None:
                 await self.register(spec, spec.vendor.ID.partition(":")[2])
 
-    def _registration(
-        self, system: RegisteredSystem, previous: RegisteredSystem | None
-    ) -> SystemRegistration:
-        if not reveals_webhook_secret(system, previous):
-            return SystemRegistration(system)
-        return SystemRegistration(system, derive_secret(self._webhook_master_key, system.id))
+    def _sealed(self, system_id: str, secret: str | None) -> WebhookKey | None:
+        if secret is None:
+            return None
+        return WebhookKey(sealed=self._sealer.seal(secret, webhooks.sealing_context(system_id)))

@@ -13,7 +13,7 @@ from shared.events import RequestType
 
 from ..domain.accesses import SystemAccess
 from ..domain.requests import AccessRequest
-from ..domain.systems import RegisteredSystem, SystemSpec
+from ..domain.systems import RegisteredSystem, SystemSpec, WebhookKey
 
 __all__ = [
     "by_system_member",
@@ -28,7 +28,14 @@ __all__ = [
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MS = timedelta(milliseconds=1)
-_SYSTEM_BOOKKEEPING = ("vendorOrgNo", "isDeleted", "created", "updated")
+_SYSTEM_BOOKKEEPING = (
+    "vendorOrgNo",
+    "isDeleted",
+    "created",
+    "updated",
+    "webhookKeys",
+    "webhookKeysGeneration",
+)
 
 
 def epoch_ms(moment: datetime) -> int:
@@ -52,6 +59,12 @@ def encode_system(system: RegisteredSystem) -> str:
             "isDeleted": system.is_deleted,
             "created": system.created.isoformat(),
             "updated": system.updated.isoformat(),
+            # Sealed signing secrets (shared.sealing): never stored in the clear.
+            "webhookKeys": [
+                {"sealed": key.sealed, "notAfter": key.not_after.isoformat() if key.not_after else None}
+                for key in system.webhook_keys
+            ],
+            "webhookKeysGeneration": system.webhook_keys_generation,
         }
     )
 
@@ -65,6 +78,14 @@ def decode_system(raw: str | bytes) -> RegisteredSystem:
         is_deleted=bool(stored.get("isDeleted")),
         created=datetime.fromisoformat(stored["created"]),
         updated=datetime.fromisoformat(stored["updated"]),
+        webhook_keys=tuple(
+            WebhookKey(
+                sealed=key["sealed"],
+                not_after=datetime.fromisoformat(key["notAfter"]) if key.get("notAfter") else None,
+            )
+            for key in stored.get("webhookKeys", ())
+        ),
+        webhook_keys_generation=int(stored.get("webhookKeysGeneration", 0)),
     )
 
 

@@ -38,7 +38,10 @@ class RedisSystemStore:
     async def add(self, applied: Applied[RegisteredSystem, ev.SystemRegistered]) -> bool:
         return await self._write(applied, must_be_new=True)
 
-    async def save(self, applied: Applied[RegisteredSystem, ev.SystemUpdated | ev.SystemDeleted]) -> None:
+    async def save(
+        self,
+        applied: Applied[RegisteredSystem, ev.SystemUpdated | ev.SystemDeleted | ev.WebhookSecretsChanged],
+    ) -> None:
         await self._write(applied, must_be_new=False)
 
     async def _write(self, applied: Applied[RegisteredSystem, ev.Message], *, must_be_new: bool) -> bool:
@@ -55,7 +58,7 @@ class RedisSystemStore:
             begin(pipe)
             pipe.set(key, encode_system(system))
             pipe.sadd(self._keys.vendor_systems(system.vendor_org_no), system.id)
-            stage(pipe, self._keys.outbox, applied.event)
+            stage(pipe, self._keys.outbox, *applied.events)
 
         await self._redis.transaction(transaction, key)
         return stored

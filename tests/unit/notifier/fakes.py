@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import uuid
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ from uuid import UUID
 from services.notifier.domain.deliveries import ClaimedJob, DeliveryFailed, DeliveryJob, Email, Webhook
 from services.notifier.domain.plans import NotificationPlan
 from services.notifier.domain.portal_notifications import PortalNotification
+from services.notifier.domain.signing import supersedes
 from shared import events as ev
 from shared.world import Organisation, Person, World
 
@@ -32,6 +34,20 @@ def system(webhook_url: str | None = HOOK_URL) -> ev.SystemDescription:
         vendor_org_no=SMARTCLOUD.org_no,
         name={"nb": "Skyregnskap"},
         webhook_url=webhook_url,
+    )
+
+
+def secrets_changed(
+    generation: int, current: str, *retired: tuple[str, datetime]
+) -> ev.WebhookSecretsChanged:
+    return ev.WebhookSecretsChanged(
+        system_id=SYSTEM_ID,
+        vendor_org_no=SMARTCLOUD.org_no,
+        generation=generation,
+        secrets=(
+            ev.SealedWebhookSecret(sealed=current),
+            *(ev.SealedWebhookSecret(sealed=sealed, not_after=until) for sealed, until in retired),
+        ),
     )
 
 
@@ -68,8 +84,8 @@ def email_job(job_id: str = "job-mail") -> DeliveryJob:
     return DeliveryJob(job_id, f"<{job_id}@sysaccess>", Email(KARI.email, "Hei", "Tekst"))
 
 
-def webhook_job(job_id: str = "job-hook") -> DeliveryJob:
-    return DeliveryJob(job_id, "delivery-1", Webhook(HOOK_URL, SYSTEM_ID, "SystemAccessCreated", "{}"))
+def webhook_job(job_id: str = "job-hook", url: str = HOOK_URL) -> DeliveryJob:
+    return DeliveryJob(job_id, "delivery-1", Webhook(url, SYSTEM_ID, "SystemAccessCreated", "{}"))
 
 
 class InMemorySchedule:
@@ -101,6 +117,27 @@ class InMemorySystemCatalog:
 
     async def remove(self, system_id: str) -> None:
         self.systems.pop(system_id, None)
+
+
+class InMemoryWebhookSecrets:
+    """WebhookSecretStore over a dict; the newest generation wins, as in Redis."""
+
+    def __init__(self) -> None:
+        self.events: dict[str, ev.WebhookSecretsChanged] = {}
+
+    async def save(self, event: ev.WebhookSecretsChanged) -> bool:
+        stored = self.events.get(event.system_id)
+        if not supersedes(event, stored.generation if stored else None):
+            return False
+        self.events[event.system_id] = event
+        return True
+
+    async def sealed(self, system_id: str) -> tuple[ev.SealedWebhookSecret, ...]:
+        event = self.events.get(system_id)
+        return event.secrets if event else ()
+
+    async def remove(self, system_id: str) -> None:
+        self.events.pop(system_id, None)
 
 
 class InMemoryPortalNotifications:
@@ -154,21 +191,38 @@ class InMemoryDeliveryQueue:
         del self.queued[job_id]
         self.outcomes[job_id] = "dead-letter"
 
+    async def postpone(self, job_id: str, at: float) -> None:
+        self.queued[job_id].due = at
+
 
 MessageT = TypeVar("MessageT", Email, Webhook)
 
 
 class RecordingSender(Generic[MessageT]):
-    """Sender: records what it was asked to send; fails while ``failing`` is set."""
+    """Sender: records what it was asked to send; fails while ``failing`` is set (for good when
+    ``permanent``); a message whose URL or address is in ``stall`` waits until released."""
 
-    def __init__(self, failing: str | None = None) -> None:
+    def __init__(self, failing: str | None = None, *, permanent: bool = False) -> None:
         self.sent: list[tuple[str, MessageT]] = []
         self.failing = failing
+        self.permanent = permanent
+        self.stall: set[str] = set()
+        self.release = asyncio.Event()
+        self.running = 0
+        self.most_running = 0
 
     async def send(self, delivery_id: str, message: MessageT) -> None:
         self.sent.append((delivery_id, message))
+        self.running += 1
+        self.most_running = max(self.most_running, self.running)
+        try:
+            target = message.url if isinstance(message, Webhook) else message.to
+            if any(part in target for part in self.stall):
+                await self.release.wait()
+        finally:
+            self.running -= 1
         if self.failing is not None:
-            raise DeliveryFailed(self.failing)
+            raise DeliveryFailed(self.failing, permanent=self.permanent)
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""DeliverDueJobs and DeliveryLoop: sending, retries with back-off, dead letters; in memory."""
+"""DeliverDueJobs and DeliveryLoop: independent attempts in lanes, retries with back-off, dead
+letters; in memory."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import asyncio
 
 import pytest
 
+from services.notifier.domain.concurrency import ConcurrencyLimits
 from services.notifier.domain.deliveries import Email, Webhook
 from services.notifier.domain.retries import RetryPolicy
 from services.notifier.services.delivery import DeliverDueJobs, DeliveryLoop, Senders
@@ -23,13 +25,15 @@ pytestmark = pytest.mark.unit
 
 POLICY = RetryPolicy(max_attempts=4, first_delay=1.0, max_delay=300.0)
 LEASE = 30.0
+LIMITS = ConcurrencyLimits(overall=16, per_host=4)
+BUSY_DELAY = 0.5
 
 
 class Harness:
-    def __init__(self, failing: str | None = None) -> None:
+    def __init__(self, failing: str | None = None, *, permanent: bool = False, lease: float = LEASE) -> None:
         self.queue = InMemoryDeliveryQueue()
-        self.email = RecordingSender[Email](failing)
-        self.webhook = RecordingSender[Webhook](failing)
+        self.email = RecordingSender[Email](failing, permanent=permanent)
+        self.webhook = RecordingSender[Webhook](failing, permanent=permanent)
         self.dead_letters = RecordingDeadLetters()
         self.clock = FakeClock(1_000.0)
         self.step = DeliverDueJobs(
@@ -37,9 +41,30 @@ class Harness:
             Senders(email=self.email, webhook=self.webhook),
             self.dead_letters,
             POLICY,
-            lease_seconds=LEASE,
+            lease_seconds=lease,
+            limits=LIMITS,
+            busy_delay_seconds=BUSY_DELAY,
             clock=self.clock,
         )
+
+    async def run_once(self) -> None:
+        """Steps until nothing more is claimed (as the loop does), then waits for every attempt
+        that is not stalled to end."""
+        while await self.step():
+            pass
+        for _ in range(50):
+            await asyncio.sleep(0.001)
+            if self.step.in_flight == self.email.running + self.webhook.running:
+                break
+
+    async def finish(self) -> None:
+        self.email.release.set()
+        self.webhook.release.set()
+        await self.step.drain()
+
+
+def hook_to(host: str, n: int) -> list[object]:
+    return [webhook_job(f"{host}-{i}", url=f"https://{host}/in") for i in range(n)]
 
 
 class TestDeliverDueJobs:
@@ -48,7 +73,8 @@ class TestDeliverDueJobs:
         mail, hook = email_job(), webhook_job()
         h.queue.add(mail)
         h.queue.add(hook)
-        assert await h.step() == 2
+        await h.run_once()
+        await h.finish()
         assert h.email.sent == [(mail.delivery_id, mail.message)]
         assert h.webhook.sent == [(hook.delivery_id, hook.message)]
         assert h.queue.outcomes == {mail.id: "delivered", hook.id: "delivered"}
@@ -59,17 +85,61 @@ class TestDeliverDueJobs:
         assert await h.step() == 0
         assert h.email.sent == []
 
-    async def test_claims_at_most_one_batch(self) -> None:
+    async def test_one_host_gets_its_share_and_the_rest_is_postponed_without_an_attempt(self) -> None:
         h = Harness()
-        for n in range(20):
-            h.queue.add(email_job(f"job-{n}"))
-        assert await h.step() == 16
-        assert await h.step() == 4
+        h.webhook.stall.add("slow.example")
+        for job in hook_to("slow.example", 10):
+            h.queue.add(job)  # type: ignore[arg-type]
+        await h.run_once()
+        assert h.step.in_flight == h.webhook.running == LIMITS.per_host
+        waiting = [q for q in h.queue.queued.values() if q.due == h.clock.now + BUSY_DELAY]
+        assert len(waiting) == 10 - LIMITS.per_host
+        assert all(q.failed == 0 for q in waiting)
+        await h.finish()
+
+    async def test_never_more_than_the_overall_limit_and_email_keeps_its_room(self) -> None:
+        h = Harness()
+        h.webhook.stall.add(".example")
+        for n in range(8):
+            for job in hook_to(f"host{n}.example", 4):
+                h.queue.add(job)  # type: ignore[arg-type]
+        await h.run_once()
+        assert h.webhook.running == LIMITS.webhooks == LIMITS.overall - LIMITS.per_host
+        mail = email_job()
+        h.queue.add(mail)
+        await h.run_once()
+        assert h.queue.outcomes == {mail.id: "delivered"}, "e-mail waited for webhooks"
+        assert h.step.in_flight <= LIMITS.overall
+        await h.finish()
+
+    async def test_a_stalled_receiver_holds_up_neither_other_hosts_nor_email(self) -> None:
+        h = Harness()
+        h.webhook.stall.add("slow.example")
+        for job in hook_to("slow.example", 4):
+            h.queue.add(job)  # type: ignore[arg-type]
+        await h.run_once()
+        fast, mail = webhook_job("fast", url="https://fast.example/in"), email_job()
+        h.queue.add(fast)
+        h.queue.add(mail)
+        await h.run_once()
+        assert h.queue.outcomes == {"fast": "delivered", mail.id: "delivered"}
+        assert h.webhook.running == LIMITS.per_host  # the slow ones are still under way
+        await h.finish()
+
+    async def test_an_attempt_past_its_deadline_fails_and_is_retried(self) -> None:
+        h = Harness(lease=0.05)  # the attempt's deadline is a share of its lease
+        h.webhook.stall.add("smartcloud.example")
+        h.queue.add(webhook_job())
+        await h.step()
+        await asyncio.wait_for(h.step.drain(), timeout=2)
+        queued = h.queue.queued["job-hook"]
+        assert (queued.failed, queued.due) == (1, h.clock.now + 1.0)
 
     async def test_a_failed_attempt_is_retried_after_the_first_delay(self) -> None:
         h = Harness(failing="HTTP status 500")
         h.queue.add(webhook_job())
         await h.step()
+        await h.step.drain()
         queued = h.queue.queued["job-hook"]
         assert (queued.failed, queued.due) == (1, h.clock.now + 1.0)
         assert h.dead_letters.published == []
@@ -78,6 +148,7 @@ class TestDeliverDueJobs:
         h = Harness(failing="HTTP status 500")
         h.queue.add(webhook_job(), failed=2)
         await h.step()
+        await h.step.drain()
         assert h.queue.queued["job-hook"].due == h.clock.now + 4.0
 
     async def test_the_last_failed_attempt_becomes_a_dead_letter(self) -> None:
@@ -85,8 +156,27 @@ class TestDeliverDueJobs:
         job = email_job()
         h.queue.add(job, failed=POLICY.max_attempts - 1)
         await h.step()
+        await h.step.drain()
         assert h.dead_letters.published == [(job, POLICY.max_attempts, "SMTP: refused")]
         assert h.queue.outcomes == {job.id: "dead-letter"}
+
+    async def test_a_permanent_failure_is_a_dead_letter_at_once(self) -> None:
+        h = Harness(failing="refused webhook target: loopback", permanent=True)
+        job = webhook_job()
+        h.queue.add(job)
+        await h.step()
+        await h.step.drain()
+        assert h.dead_letters.published == [(job, 1, "refused webhook target: loopback")]
+
+    async def test_cancel_stops_the_attempts_and_leaves_their_jobs_leased(self) -> None:
+        h = Harness()
+        h.webhook.stall.add("smartcloud.example")
+        h.queue.add(webhook_job())
+        await h.run_once()
+        await h.step.cancel()
+        assert h.step.in_flight == 0
+        assert h.queue.queued["job-hook"].due == h.clock.now + LEASE
+        assert h.queue.outcomes == {}
 
 
 class TestDeliveryLoop:
@@ -109,3 +199,17 @@ class TestDeliveryLoop:
         with pytest.raises(asyncio.CancelledError):
             await task
         assert results == []
+
+    async def test_stopping_the_loop_stops_the_attempts_under_way(self) -> None:
+        h = Harness()
+        h.webhook.stall.add("smartcloud.example")
+        h.queue.add(webhook_job())
+        task = asyncio.create_task(DeliveryLoop.of(h.step, idle_seconds=0.001).run())
+        for _ in range(100):
+            if h.webhook.running:
+                break
+            await asyncio.sleep(0.005)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert h.step.in_flight == 0

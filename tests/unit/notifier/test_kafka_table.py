@@ -43,6 +43,9 @@ class RecordingProjection(SystemProjection):
     async def forget(self, event: ev.SystemDeleted) -> None:
         self.calls.append(("system_projection.forget", event))
 
+    async def record_secrets(self, event: ev.WebhookSecretsChanged) -> None:
+        self.calls.append(("system_projection.record_secrets", event))
+
 
 @dataclass
 class FakeUseCases:
@@ -67,6 +70,7 @@ EXPECTED_USE_CASE = {
     ev.SystemRegistered: "system_projection.record",
     ev.SystemUpdated: "system_projection.record",
     ev.SystemDeleted: "system_projection.forget",
+    ev.WebhookSecretsChanged: "system_projection.record_secrets",
 }
 
 

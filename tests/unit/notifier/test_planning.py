@@ -53,7 +53,8 @@ class TestEscalation:
         await planning(schedule, system()).escalation(event)
         notice = schedule.plans[event.event_id].portal_notifications[0]
         assert notice.title == "Forespørsel om systemtilgang fra SmartCloud AS er sendt videre til deg"
-        assert "SmartCloud AS ber om systemtilgang for Tiger AS gjennom systemet Skyregnskap." in notice.body
+        said = "SmartCloud AS ber om systemtilgang for Tiger AS gjennom systemet «Skyregnskap»."
+        assert said in notice.body
         assert f"{FORWARDER.name} har sendt forespørselen videre" in notice.body
         assert (
             notice.link
@@ -64,7 +65,8 @@ class TestEscalation:
         schedule = InMemorySchedule()
         event = escalated(KARI.pid)
         await planning(schedule).escalation(event)
-        assert f"gjennom systemet {SYSTEM_ID}." in schedule.plans[event.event_id].portal_notifications[0].body
+        body = schedule.plans[event.event_id].portal_notifications[0].body
+        assert f"gjennom systemet «{SYSTEM_ID}»." in body
 
     async def test_a_reminder_says_the_request_expires_soon(self) -> None:
         schedule = InMemorySchedule()
@@ -134,10 +136,10 @@ class TestLanguages:
 
         nn_mail, en_mail, nb_mail = emails[nynorsk.email], emails[english.email], emails[plain.email]
         assert nn_mail.subject == "Førespurnad om systemtilgang frå SmartCloud AS er send vidare til deg"
-        assert "gjennom systemet Skyrekneskap." in nn_mail.body
+        assert "gjennom systemet «Skyrekneskap»." in nn_mail.body
         assert "har sendt førespurnaden vidare" in nn_mail.body
         assert en_mail.subject == "A system access request from SmartCloud AS has been forwarded to you"
-        assert "through the system Cloud accounting." in en_mail.body
+        assert "through the system «Cloud accounting»." in en_mail.body
         assert nb_mail.subject.startswith("Forespørsel om systemtilgang fra")
         assert by_person[english.pid].title == en_mail.subject
         assert by_person[english.pid].link.endswith("&lang=en")

@@ -12,6 +12,7 @@ from services.request_intake.services.accesses import SystemAccesses
 from services.request_intake.services.projections import OutcomeProjection
 from services.request_intake.services.requests import AccessRequests
 from services.request_intake.services.system_register import SystemRegister
+from shared.sealing import SecretBox
 from tests.unit.request_intake.fakes import (
     FakeClock,
     Memory,
@@ -23,8 +24,9 @@ from tests.unit.request_intake.fakes import (
     world,
 )
 
-MASTER_KEY = "test-master-key"
+SEAL_KEY = "unit-test-sealing-key-0123456789abcdef"
 TTL = timedelta(days=180)
+GRACE = timedelta(hours=24)
 
 
 @pytest.fixture
@@ -39,7 +41,9 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def systems(memory: Memory, clock: FakeClock) -> SystemRegister:
-    return SystemRegister(MemorySystemStore(memory), world(), webhook_master_key=MASTER_KEY, clock=clock)
+    return SystemRegister(
+        MemorySystemStore(memory), world(), sealer=SecretBox([SEAL_KEY]), secret_grace=GRACE, clock=clock
+    )
 
 
 @pytest.fixture

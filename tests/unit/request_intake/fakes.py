@@ -124,12 +124,15 @@ class MemorySystemStore:
         self._write(applied)
         return True
 
-    async def save(self, applied: Applied[RegisteredSystem, ev.SystemUpdated | ev.SystemDeleted]) -> None:
+    async def save(
+        self,
+        applied: Applied[RegisteredSystem, ev.SystemUpdated | ev.SystemDeleted | ev.WebhookSecretsChanged],
+    ) -> None:
         self._write(applied)
 
     def _write(self, applied: Applied[RegisteredSystem, ev.Message]) -> None:
         self.memory.systems[applied.record.id] = applied.record
-        self.memory.outbox.append(applied.event)
+        self.memory.outbox.extend(applied.events)
 
 
 class MemoryRequestStore:

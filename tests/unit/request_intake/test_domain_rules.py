@@ -21,10 +21,13 @@ from services.request_intake.domain.requests import (
     withdrawal,
 )
 from services.request_intake.domain.systems import (
+    MAX_RETIRED_WEBHOOK_KEYS,
+    WebhookKey,
     deletion,
+    needs_new_webhook_secret,
     registration,
     replacement,
-    reveals_webhook_secret,
+    rotation,
     validate_system,
 )
 from shared import events as ev
@@ -139,17 +142,99 @@ def test_system_lifecycle() -> None:
     assert (deleted.event.system_id, deleted.event.vendor_org_no) == (SYSTEM_ID, SMARTCLOUD)
 
 
+HOOK = "https://smartcloud.example/hook"
+
+
 def test_loopback_webhooks_only_when_allowed() -> None:
     spec = seeded_spec(webhookUrl="http://127.0.0.1:9000/hook")
+    key = WebhookKey(sealed="s1")
     with pytest.raises(Refusal):
-        registration(spec, SMARTCLOUD, world(), T0, insecure_loopback_webhooks=False)
-    registration(spec, SMARTCLOUD, world(), T0, insecure_loopback_webhooks=True)
+        registration(spec, SMARTCLOUD, world(), T0, insecure_loopback_webhooks=False, new_key=key)
+    registration(spec, SMARTCLOUD, world(), T0, insecure_loopback_webhooks=True, new_key=key)
 
 
-def test_the_webhook_secret_is_revealed_once() -> None:
-    with_hook = registered(seeded_spec(webhookUrl="https://smartcloud.example/hook"))
+def test_a_new_secret_comes_with_the_first_webhook_url() -> None:
+    with_hook = registered(seeded_spec(webhookUrl=HOOK))
     without = registered()
-    assert reveals_webhook_secret(with_hook, None)
-    assert reveals_webhook_secret(with_hook, without)
-    assert not reveals_webhook_secret(with_hook, with_hook)
-    assert not reveals_webhook_secret(without, None)
+    assert needs_new_webhook_secret(with_hook.spec, None)
+    assert needs_new_webhook_secret(with_hook.spec, without)
+    assert not needs_new_webhook_secret(with_hook.spec, with_hook)
+    assert not needs_new_webhook_secret(without.spec, None)
+
+
+def test_registration_with_a_webhook_announces_its_sealed_secret() -> None:
+    added = registration(
+        seeded_spec(webhookUrl=HOOK),
+        SMARTCLOUD,
+        world(),
+        T0,
+        insecure_loopback_webhooks=False,
+        new_key=WebhookKey(sealed="s1"),
+    )
+    assert added.record.webhook_keys == (WebhookKey(sealed="s1"),)
+    [secrets] = added.also
+    assert isinstance(secrets, ev.WebhookSecretsChanged)
+    assert (secrets.system_id, secrets.generation) == (SYSTEM_ID, 1)
+    assert [s.sealed for s in secrets.secrets] == ["s1"]
+    with pytest.raises(ValueError, match="signing secret"):
+        registration(seeded_spec(webhookUrl=HOOK), SMARTCLOUD, world(), T0, insecure_loopback_webhooks=False)
+
+
+def test_rotation_keeps_the_old_secret_for_the_grace_period() -> None:
+    grace = timedelta(hours=2)
+    system = registration(
+        seeded_spec(webhookUrl=HOOK),
+        SMARTCLOUD,
+        world(),
+        T0,
+        insecure_loopback_webhooks=False,
+        new_key=WebhookKey(sealed="s1"),
+    ).record
+    rotated = rotation(system, WebhookKey(sealed="s2"), T0, grace)
+    assert rotated.record.webhook_keys == (
+        WebhookKey(sealed="s2"),
+        WebhookKey(sealed="s1", not_after=T0 + grace),
+    )
+    assert rotated.event.generation == 2
+    assert [(s.sealed, s.not_after) for s in rotated.event.secrets] == [("s2", None), ("s1", T0 + grace)]
+    # After the grace period the old one is gone with the next rotation.
+    later = rotation(rotated.record, WebhookKey(sealed="s3"), T0 + grace, grace)
+    assert [k.sealed for k in later.record.webhook_keys] == ["s3", "s2"]
+
+
+def test_rotation_bounds_the_secrets_in_grace_and_needs_a_webhook() -> None:
+    system = registration(
+        seeded_spec(webhookUrl=HOOK),
+        SMARTCLOUD,
+        world(),
+        T0,
+        insecure_loopback_webhooks=False,
+        new_key=WebhookKey(sealed="s0"),
+    ).record
+    for n in range(1, 6):
+        system = rotation(system, WebhookKey(sealed=f"s{n}"), T0, timedelta(days=1)).record
+    assert [k.sealed for k in system.webhook_keys] == ["s5", "s4", "s3"][: 1 + MAX_RETIRED_WEBHOOK_KEYS]
+    with pytest.raises(Refusal) as refused:
+        rotation(registered(), WebhookKey(sealed="x"), T0, timedelta(days=1))
+    assert refused.value.code == "AUTH.VLD-00005"
+
+
+def test_removing_the_webhook_drops_its_secrets() -> None:
+    system = registration(
+        seeded_spec(webhookUrl=HOOK),
+        SMARTCLOUD,
+        world(),
+        T0,
+        insecure_loopback_webhooks=False,
+        new_key=WebhookKey(sealed="s1"),
+    ).record
+    kept = replacement(
+        system, seeded_spec(webhookUrl=HOOK + "2"), SMARTCLOUD, world(), T0, insecure_loopback_webhooks=False
+    )
+    assert kept.also == ()
+    assert kept.record.webhook_keys == system.webhook_keys
+    removed = replacement(system, seeded_spec(), SMARTCLOUD, world(), T0, insecure_loopback_webhooks=False)
+    [secrets] = removed.also
+    assert isinstance(secrets, ev.WebhookSecretsChanged)
+    assert (secrets.secrets, secrets.generation) == ((), 2)
+    assert deletion(system, T0).record.webhook_keys == ()

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import timedelta
 
 import pytest
 
 from services.request_intake.domain.refusals import Refusal, RefusalKind
 from services.request_intake.services.system_register import SystemRegister
+from services.request_intake.storage.records import encode_system
 from shared import events as ev
-from shared.webhooks import derive_secret
-from tests.unit.request_intake.conftest import MASTER_KEY
+from shared.sealing import SecretBox
+from shared.webhooks import sealing_context
+from tests.unit.request_intake.conftest import GRACE, SEAL_KEY
 from tests.unit.request_intake.fakes import FLINK, SMARTCLOUD, SYSTEM_ID, T0, FakeClock, Memory, seeded_spec
 
 pytestmark = pytest.mark.unit
@@ -29,9 +32,58 @@ async def test_register_stores_the_system_with_its_event(systems: SystemRegister
     assert event.system.vendor_org_no == SMARTCLOUD
 
 
-async def test_register_reveals_the_webhook_secret(systems: SystemRegister) -> None:
+def opened(event: ev.Message) -> list[str]:
+    """The secrets of a WebhookSecretsChanged event, opened as the notifier opens them."""
+    assert isinstance(event, ev.WebhookSecretsChanged)
+    box = SecretBox([SEAL_KEY])
+    return [box.open(s.sealed, sealing_context(event.system_id)) for s in event.secrets]
+
+
+async def test_register_reveals_a_random_webhook_secret_and_stores_it_sealed(
+    systems: SystemRegister, memory: Memory
+) -> None:
     registration = await systems.register(seeded_spec(webhookUrl=HOOK), SMARTCLOUD)
-    assert registration.webhook_secret == derive_secret(MASTER_KEY, SYSTEM_ID)
+    secret = registration.webhook_secret
+    assert secret is not None
+    assert secret.startswith("whsec_")
+    assert len(base64.b64decode(secret.removeprefix("whsec_"))) >= 32
+    registered, secrets = memory.outbox
+    assert isinstance(registered, ev.SystemRegistered)
+    assert opened(secrets) == [secret]
+    # Neither the stored record nor any event holds the secret in the clear.
+    assert secret not in encode_system(memory.systems[SYSTEM_ID])
+    assert all(secret not in e.model_dump_json() for e in memory.outbox)
+
+
+async def test_every_system_gets_its_own_secret(systems: SystemRegister) -> None:
+    first = await systems.register(seeded_spec(webhookUrl=HOOK), SMARTCLOUD)
+    second = await systems.register(seeded_spec(id="314000110_second", webhookUrl=HOOK), SMARTCLOUD)
+    assert first.webhook_secret != second.webhook_secret
+
+
+async def test_rotation_returns_a_new_secret_and_keeps_the_old_one_in_grace(
+    systems: SystemRegister, memory: Memory, clock: FakeClock
+) -> None:
+    old = (await systems.register(seeded_spec(webhookUrl=HOOK), SMARTCLOUD)).webhook_secret
+    clock.advance(timedelta(minutes=5))
+    rotated = await systems.rotate_webhook_secret(SYSTEM_ID, SMARTCLOUD)
+    assert rotated.webhook_secret not in (None, old)
+    event = memory.outbox[-1]
+    assert isinstance(event, ev.WebhookSecretsChanged)
+    assert opened(event) == [rotated.webhook_secret, old]
+    assert [s.not_after for s in event.secrets] == [None, clock.now + GRACE]
+    assert (await systems.get(SYSTEM_ID, SMARTCLOUD)).webhook_keys_generation == 2
+
+
+async def test_only_the_owner_rotates_and_only_a_system_with_a_webhook(systems: SystemRegister) -> None:
+    await systems.register(seeded_spec(webhookUrl=HOOK), SMARTCLOUD)
+    with pytest.raises(Refusal) as refused:
+        await systems.rotate_webhook_secret(SYSTEM_ID, FLINK)
+    assert refused.value.kind is RefusalKind.NOT_FOUND
+    await systems.replace(SYSTEM_ID, seeded_spec(), SMARTCLOUD)
+    with pytest.raises(Refusal) as refused:
+        await systems.rotate_webhook_secret(SYSTEM_ID, SMARTCLOUD)
+    assert refused.value.code == "AUTH.VLD-00005"
 
 
 async def test_a_taken_id_is_refused(systems: SystemRegister, memory: Memory) -> None:
@@ -60,12 +112,16 @@ async def test_replace_keeps_created_and_moves_updated(
     assert isinstance(memory.outbox[-1], ev.SystemUpdated)
 
 
-async def test_replace_reveals_the_secret_only_when_the_webhook_is_new(systems: SystemRegister) -> None:
+async def test_replace_reveals_the_secret_only_when_the_webhook_is_new(
+    systems: SystemRegister, memory: Memory
+) -> None:
     await systems.register(seeded_spec(), SMARTCLOUD)
     first = await systems.replace(SYSTEM_ID, seeded_spec(webhookUrl=HOOK), SMARTCLOUD)
+    assert opened(memory.outbox[-1]) == [first.webhook_secret]
     again = await systems.replace(SYSTEM_ID, seeded_spec(webhookUrl=HOOK + "2"), SMARTCLOUD)
-    assert first.webhook_secret == derive_secret(MASTER_KEY, SYSTEM_ID)
+    assert first.webhook_secret is not None
     assert again.webhook_secret is None
+    assert isinstance(memory.outbox[-1], ev.SystemUpdated)
 
 
 async def test_replace_with_another_id_in_the_body_is_refused(systems: SystemRegister) -> None:
