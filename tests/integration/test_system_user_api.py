@@ -9,6 +9,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import httpx
@@ -46,6 +47,9 @@ KRAV_SCOPE = "skatteetaten:krav"
 async def intake(endpoints: Endpoints) -> AsyncIterator[RunningIntake]:
     settings = intake_settings(endpoints, public_base_url=PUBLIC)
     async for running in _running_intake(settings):
+        # Ready means every consumer has its partitions: the events these tests publish are
+        # consumed, and stopping does not interrupt a group join (whose leave then times out).
+        await until(partial(running.client.get, "/readyz"), 200, tries=600)
         yield running
 
 
@@ -329,6 +333,9 @@ async def test_lookup_and_decisions_need_their_scopes(intake: RunningIntake, tok
         "/authorization/api/v1/systemuser/decision", json=body, headers=vendor
     )
     assert decision.status_code == 403
+    anonymous = await intake.client.post("/authorization/api/v1/systemuser/decision", content=b"{" * 1000)
+    assert anonymous.status_code == 401  # the caller's token is checked before its body is read
+    assert anonymous.json()["code"] == "AUTH-00023"
     resource_api = intake.auth(token_for(krav_og_betalinger.SKATTEETATEN, [AUTHORIZE_SCOPE]))
     both = {**body, "systemUserToken": "x"}
     malformed = await intake.client.post(

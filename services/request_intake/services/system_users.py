@@ -13,6 +13,7 @@ applied the event.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 from collections.abc import Callable, Sequence
@@ -93,6 +94,7 @@ class SystemUserTokens:
         self._monotonic = monotonic
         self._new_jti = new_jti
         self._client_systems_seen: dict[tuple[str, str], tuple[float, list[RegisteredSystem]]] = {}
+        self._client_systems_reading: dict[tuple[str, str], asyncio.Future[list[RegisteredSystem]]] = {}
 
     async def by_external_id(
         self, client_id: str, provider_org: str, owner_org: str, external_ref: str | None
@@ -139,17 +141,26 @@ class SystemUserTokens:
 
     async def _client_systems(self, vendor_org: str, client_id: str) -> list[RegisteredSystem]:
         """The vendor's systems that list the client id; remembered for ``system_cache_seconds``
-        (the register changes seldom; a system user's own state is always read fresh)."""
+        (the register changes seldom; a system user's own state is always read fresh). Callers
+        that miss together share one read of the register."""
         key = (vendor_org, client_id)
-        now = self._monotonic()
         seen = self._client_systems_seen.get(key)
-        if seen is not None and now - seen[0] < self._system_cache_seconds:
+        if seen is not None and self._monotonic() - seen[0] < self._system_cache_seconds:
             return seen[1]
+        reading = self._client_systems_reading.get(key)
+        if reading is None:
+            reading = asyncio.ensure_future(self._read_client_systems(vendor_org, client_id))
+            self._client_systems_reading[key] = reading
+            reading.add_done_callback(lambda _: self._client_systems_reading.pop(key, None))
+        return await asyncio.shield(reading)
+
+    async def _read_client_systems(self, vendor_org: str, client_id: str) -> list[RegisteredSystem]:
+        started = self._monotonic()
         found = systems_for_client(await self._systems.list_for_vendor(vendor_org), vendor_org, client_id)
         if self._system_cache_seconds > 0:
             if len(self._client_systems_seen) >= MAX_REMEMBERED_CLIENTS:
                 self._client_systems_seen.clear()
-            self._client_systems_seen[key] = (now, found)
+            self._client_systems_seen[(vendor_org, client_id)] = (started, found)
         return found
 
     async def _live_access(

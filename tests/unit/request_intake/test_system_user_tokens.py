@@ -3,6 +3,7 @@ decision point, and the signing keys with their rotation."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from itertools import count
 from typing import Any
@@ -386,3 +387,41 @@ def test_signing_keys_must_be_long_random_secrets(setting: str) -> None:
     with pytest.raises(ValueError, match="INTAKE_SYSTEMUSER_SIGNING_KEYS"):
         parse_secrets(setting)
     assert parse_secrets(f" {KEY_A} , {KEY_B} ") == [KEY_A, KEY_B]
+
+
+class CountingSystems(MemorySystemStore):
+    """The register, counting its reads (each a round trip)."""
+
+    reads = 0
+
+    async def list_for_vendor(self, vendor_org_no: str) -> list[Any]:
+        self.reads += 1
+        await asyncio.sleep(0)
+        return await super().list_for_vendor(vendor_org_no)
+
+
+async def test_the_register_is_read_once_for_concurrent_misses_and_again_after_its_time(
+    memory: Memory, signer: SigningKeys
+) -> None:
+    the_system(memory)
+    await approved(memory)
+    systems = CountingSystems(memory)
+    now = [100.0]
+    tokens = SystemUserTokens(
+        MemoryAccessReader(memory),
+        systems,
+        signer,
+        world(),
+        issuer=ISSUER,
+        lifetime_seconds=120,
+        system_cache_seconds=2.0,
+        monotonic=lambda: now[0],
+    )
+    issued = await asyncio.gather(*(tokens.exchange(VENDOR, ask()) for _ in range(50)))
+    assert len(issued) == 50
+    assert systems.reads == 1
+    memory.systems[SYSTEM_ID] = memory.systems[SYSTEM_ID].model_copy(update={"is_deleted": True})
+    assert await tokens.exchange(VENDOR, ask())  # the register is remembered for 2 s
+    now[0] += 2.5
+    assert await refused(tokens, ask()) == MP_303  # then the deleted system is seen
+    assert systems.reads == 2
