@@ -434,6 +434,7 @@ def run_token_benchmark(
         **service_env(layout.data_dir),
         "INTAKE_SEED_SYSTEMS": "true",
         "INTAKE_LOG_LEVEL": "WARNING",
+        "INTAKE_VENDOR_POSTS_PER_MINUTE": "0",  # the set-up's requests all come from one vendor
     }
     service = ServiceProcess("request_intake", port, env, profile.var / "logs" / "bench-token.log")
     parties = customers(pairs)
