@@ -100,6 +100,7 @@ class ConsumerLag:
         self._reported: set[tuple[str, str, str]] = set()
 
     async def run(self) -> None:
+        task = asyncio.current_task()
         while True:
             try:
                 async with asyncio.timeout(max(self._interval, 5.0)):
@@ -108,6 +109,10 @@ class ConsumerLag:
                 raise
             except Exception as exc:
                 log.warning("consumer_lag.unknown", error=repr(exc))
+            # Python 3.11's wait_for can swallow a cancellation that arrives as the awaited call
+            # finishes: a task being stopped must stop, or the service's shutdown waits forever.
+            if task is not None and task.cancelling():
+                raise asyncio.CancelledError
             await asyncio.sleep(self._interval)
 
     async def measure(self) -> dict[tuple[str, str, str], int]:

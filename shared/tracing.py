@@ -50,8 +50,10 @@ __all__ = [
 ]
 
 TRACER_NAME = "sysaccess"
-# Probes and scrapes are not worth a trace each.
-UNTRACED_URLS = "livez,readyz,health,metrics"
+# Probes and scrapes are not worth a trace each. Nor are Maskinporten's lookup and the system-user
+# token endpoint: one synchronous read on every vendor call, where a server span would cost about
+# 0.2 ms of the 0.5-0.8 ms a call takes (their metrics and access log lines stay).
+UNTRACED_URLS = "livez,readyz,health,metrics,systemuser/byExternalId,oauth2/token"
 
 _PROPAGATOR = TraceContextTextMapPropagator()
 _exporting: set[str] = set()

@@ -173,6 +173,37 @@ def bench_intake(
         raise typer.Exit(code)
 
 
+@bench_app.command("token")
+def bench_token(
+    requests: Annotated[int, typer.Option(help="Lookups, and then token exchanges, to send")] = 5000,
+    pairs: Annotated[int, typer.Option(help="Vendor-customer pairs (system accesses) to create")] = 500,
+    concurrency: Annotated[int, typer.Option(help="Connections (requests in flight)")] = 16,
+    rate: Annotated[
+        float | None, typer.Option(help="Open loop at this many requests a second (default: closed loop)")
+    ] = None,
+    profile: Annotated[
+        str, typer.Option(help="dev or test: whose var/ folder holds the run's data")
+    ] = "test",
+    report: Annotated[Path | None, typer.Option(help="Append the figures to this Markdown file")] = None,
+    deadline: Annotated[float | None, typer.Option(help="Overall limit in seconds; then exit 124")] = None,
+) -> None:
+    """Maskinporten's lookup and the system-user token endpoint: per second, p50 and p99."""
+    from sysaccess.bench_token import run_token_benchmark
+
+    code = run_token_benchmark(
+        _profile(profile),
+        requests=requests,
+        pairs=pairs,
+        concurrency=concurrency,
+        rate=rate,
+        report=report,
+        console=console,
+        deadline=deadline,
+    )
+    if code:
+        raise typer.Exit(code)
+
+
 @bench_app.command("flows")
 def bench_flows(
     rate: Annotated[float, typer.Option(help="Offered flows per second (open loop)")] = 50,

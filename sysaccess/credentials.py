@@ -128,6 +128,7 @@ APP_SECRETS = (
     "portal_cookie",
     "portal_oidc_client",
     "webhook_seal_key",
+    "intake_systemuser_signing_key",
 )
 
 
@@ -168,4 +169,5 @@ def application_env(data_dir: Path) -> dict[str, str]:
         # Intake seals the webhook signing secrets, the notifier opens them: one key, both hold it.
         "INTAKE_WEBHOOK_SEAL_KEYS": found["webhook_seal_key"],
         "NOTIFIER_WEBHOOK_SEAL_KEYS": found["webhook_seal_key"],
+        "INTAKE_SYSTEMUSER_SIGNING_KEYS": found["intake_systemuser_signing_key"],
     }

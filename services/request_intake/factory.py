@@ -27,16 +27,20 @@ from .handlers.auth_first import AuthenticateFirst
 from .handlers.deps import install_context
 from .handlers.problems import install_refusal_handler
 from .handlers.schemas import PublicUrls
+from .handlers.system_users import DECISION_PREFIX
+from .handlers.system_users import router as system_user_router
 from .services.accesses import SystemAccesses
 from .services.ports import AccessReader, OutcomeStore, RequestStore, SystemStore
 from .services.projections import OutcomeProjection
 from .services.requests import AccessRequests
 from .services.system_register import SystemRegister
+from .services.system_users import AccessDecisions, SystemUserTokens
 from .settings import IntakeSettings
 from .storage.accesses import RedisAccessReader
 from .storage.keys import IntakeKeys
 from .storage.outcomes import RedisOutcomeStore
 from .storage.requests import RedisRequestStore
+from .storage.signing_keys import SigningKeys
 from .storage.systems import RedisSystemStore
 from .storage.vendor_tokens import ProviderTokens
 
@@ -64,6 +68,10 @@ class Context:
     urls: PublicUrls
     limiter: RedisRateLimiter
     vendor_post_limit: RateLimit
+    system_user_tokens: SystemUserTokens
+    """Maskinporten's lookup and the system-user token endpoint."""
+    decisions: AccessDecisions
+    """The decision point resource APIs ask."""
 
 
 def build(settings: IntakeSettings) -> Context:
@@ -90,6 +98,8 @@ def _context(settings: IntakeSettings, runtime: ServiceRuntime) -> Context:
     request_store = RedisRequestStore(runtime.redis, keys)
     outcome_store = RedisOutcomeStore(runtime.redis, keys)
     access_reader = RedisAccessReader(runtime.redis, keys)
+    signer = SigningKeys.from_setting(settings.systemuser_signing_keys.get_secret_value())
+    issuer = settings.systemuser_issuer or f"{settings.public_base_url.rstrip('/')}/oauth2"
     return Context(
         settings=settings,
         runtime=runtime,
@@ -126,6 +136,16 @@ def _context(settings: IntakeSettings, runtime: ServiceRuntime) -> Context:
             api_base_url=settings.public_base_url.rstrip("/"),
             portal_base_url=settings.portal_base_url.rstrip("/"),
         ),
+        system_user_tokens=SystemUserTokens(
+            access_reader,
+            system_store,
+            signer,
+            world,
+            issuer=issuer,
+            lifetime_seconds=settings.systemuser_token_seconds,
+            system_cache_seconds=settings.systemuser_system_cache_seconds,
+        ),
+        decisions=AccessDecisions(access_reader, system_store, signer, world, issuer=issuer),
     )
 
 
@@ -147,10 +167,14 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         on_startup=start,
         exposure=settings.exposure(),
         # The vendor's token is checked before a byte of its body is read.
-        inner_middleware=[Middleware(AuthenticateFirst, prefix=API_PREFIX, verify=context.tokens.verify)],
+        inner_middleware=[
+            Middleware(AuthenticateFirst, prefix=API_PREFIX, verify=context.tokens.verify),
+            Middleware(AuthenticateFirst, prefix=DECISION_PREFIX, verify=context.tokens.verify),
+        ],
     )
     context.runtime.on_stop(context.tokens.aclose)
     install_context(app, context)
     install_refusal_handler(app)
+    app.include_router(system_user_router)  # first: its routes sit on every vendor call path
     app.include_router(router)
     return app

@@ -14,7 +14,11 @@ from shared.world import DEFAULT_WORLD_FILE
 
 class IntakeSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="INTAKE_", extra="ignore")
-    generated_secrets: ClassVar[tuple[str, ...]] = ("internal_token", "webhook_seal_keys")
+    generated_secrets: ClassVar[tuple[str, ...]] = (
+        "internal_token",
+        "webhook_seal_keys",
+        "systemuser_signing_keys",
+    )
 
     port: int = Field(default=8001, description="HTTP port of the vendor API")
     redis_prefix: str = Field(default="intake", description="Key prefix of this service in Redis")
@@ -69,4 +73,24 @@ class IntakeSettings(ServiceSettings):
     outbox_relay: bool = Field(
         default=True,
         description="Run the outbox relay in this process (off: another process relays)",
+    )
+    systemuser_signing_keys: SecretStr = Field(
+        default=SecretStr(""),
+        description="Secrets (32+ characters, comma-separated) the ES256 keys of system-user tokens "
+        "derive from; the first signs, all are published at /oauth2/jwks (rotation: old,new then "
+        "new,old then new). Required unless SYSACCESS_ENV=local",
+    )
+    systemuser_token_seconds: int = Field(
+        default=120, ge=10, le=3600, description="Lifetime of a system-user token (Maskinporten: 120 s)"
+    )
+    systemuser_system_cache_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        le=60,
+        description="How long the token endpoint and the lookup remember which systems list a client id "
+        "(a register change takes effect after at most this long; 0: read the register every time). "
+        "System users themselves are always read fresh",
+    )
+    systemuser_issuer: str | None = Field(
+        default=None, description="Issuer (iss) of system-user tokens; default <public_base_url>/oauth2"
     )

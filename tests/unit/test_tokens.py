@@ -87,7 +87,7 @@ async def refused(token: str, tokens: ProviderTokens | None = None) -> TokenRefu
 
 async def test_a_valid_token_names_the_vendor_and_its_scopes() -> None:
     found = await verifier().verify(sign(claims()))
-    assert found == Vendor(SMARTCLOUD, frozenset(SCOPES.split()))
+    assert found == Vendor(SMARTCLOUD, frozenset(SCOPES.split()), client_id=SMARTCLOUD)
 
 
 async def test_a_verified_token_is_remembered_until_it_expires() -> None:

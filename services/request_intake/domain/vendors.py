@@ -18,6 +18,8 @@ class Vendor:
 
     org_no: str
     scopes: frozenset[str]
+    client_id: str | None = None
+    """The token's ``client_id``: the vendor's Maskinporten client (a system lists it in ``clientId``)."""
 
 
 def vendor_from_claims(claims: Mapping[str, object], *, max_lifetime_seconds: int) -> Vendor | str:
@@ -37,4 +39,9 @@ def vendor_from_claims(claims: Mapping[str, object], *, max_lifetime_seconds: in
     if org_no is None:
         return "the token has no valid consumer claim"
     scope = claims.get("scope")
-    return Vendor(org_no=org_no, scopes=frozenset(scope.split() if isinstance(scope, str) else ()))
+    client_id = claims.get("client_id")
+    return Vendor(
+        org_no=org_no,
+        scopes=frozenset(scope.split() if isinstance(scope, str) else ()),
+        client_id=client_id if isinstance(client_id, str) and client_id else None,
+    )

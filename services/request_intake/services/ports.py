@@ -7,9 +7,9 @@ that applies an event from Kafka applies it once per event id.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 from uuid import UUID
 
 from shared import events as ev
@@ -28,6 +28,7 @@ __all__ = [
     "RequestStore",
     "SecretSealer",
     "SystemStore",
+    "TokenSigner",
     "utc_now",
 ]
 
@@ -126,4 +127,21 @@ class AccessReader(Protocol):
 
     async def clients_of(self, access_id: str) -> list[str]:
         """Organisation numbers of the access's clients, sorted."""
+        ...
+
+
+class TokenSigner(Protocol):
+    """The keys system-user tokens are signed with: the current one signs, all are published."""
+
+    def sign(self, claims: Mapping[str, object]) -> str:
+        """A compact JWS of ``claims``, signed with the current key (its ``kid`` in the header)."""
+        ...
+
+    def verify(self, token: str, *, issuer: str) -> dict[str, Any]:
+        """The claims of a token signed with one of the keys, unexpired and from ``issuer``;
+        raise ``domain.system_users.SystemUserTokenInvalid`` otherwise."""
+        ...
+
+    def jwks(self) -> dict[str, Any]:
+        """The public keys as a JWK Set, every key of a rotation included."""
         ...
