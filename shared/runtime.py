@@ -23,14 +23,23 @@ from shared.outbox import OutboxRelay
 log = structlog.get_logger(__name__)
 
 
-def create_redis(url: str, *, username: str | None = None, password: str | None = None) -> Redis:
+def create_redis(
+    url: str,
+    *,
+    username: str | None = None,
+    password: str | None = None,
+    max_connections: int | None = None,
+) -> Redis:
     """A Redis client; ``username``/``password`` log in as an ACL user (the URL may carry them
-    too, as ``redis://user:password@host:port/0``; explicit arguments win)."""
+    too, as ``redis://user:password@host:port/0``; explicit arguments win). ``max_connections``
+    bounds its pool (redis-py's default is 100; a request past it fails at once)."""
     login: dict[str, Any] = {}
     if username is not None:
         login["username"] = username
     if password is not None:
         login["password"] = password
+    if max_connections is not None:
+        login["max_connections"] = max_connections
     return Redis.from_url(
         url,
         decode_responses=True,
@@ -47,8 +56,12 @@ class ServiceRuntime:
     kafka_bootstrap: str
     redis: Redis
     broker: KafkaBroker
+    specification: KafkaBroker
+    """Never started: holds the per-topic channels of the service's AsyncAPI document."""
     outbox_stream: str | None = None
     kafka_credentials: KafkaCredentials | None = None
+    redis_url: str = ""
+    redis_login: tuple[str | None, str | None] = field(default=(None, None), repr=False)
     _relay: OutboxRelay | None = field(default=None, init=False)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list, init=False)
     _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list, init=False)
@@ -68,14 +81,19 @@ class ServiceRuntime:
     ) -> ServiceRuntime:
         """Without credentials (the default) Kafka and Redis are used without logging in."""
         broker = create_broker(kafka_bootstrap, client_id=name, credentials=kafka_credentials)
+        # Retries and dead letters for single-record subscribers; the services' batch subscriber
+        # (shared.routing) does the same per record itself.
         broker.add_middleware(dead_letter_middleware(broker, retry))
         return cls(
             name=name,
             kafka_bootstrap=kafka_bootstrap,
             redis=create_redis(redis_url, username=redis_username, password=redis_password),
             broker=broker,
+            specification=create_broker(kafka_bootstrap, client_id=name, credentials=kafka_credentials),
             outbox_stream=outbox_stream,
             kafka_credentials=kafka_credentials,
+            redis_url=redis_url,
+            redis_login=(redis_username, redis_password),
         )
 
     async def start(self) -> None:
@@ -90,6 +108,17 @@ class ServiceRuntime:
             self._producer = producer
             self._tasks.append(asyncio.create_task(self._relay.run(), name=f"{self.name}-relay"))
         log.info("service.started", service=self.name)
+
+    def extra_redis(self, max_connections: int) -> Redis:
+        """Another client of the same Redis, with a pool of its own; closed when the service stops."""
+        client = create_redis(
+            self.redis_url,
+            username=self.redis_login[0],
+            password=self.redis_login[1],
+            max_connections=max_connections,
+        )
+        self.on_stop(client.aclose)
+        return client
 
     def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         """Run a background loop for the life of the service."""
