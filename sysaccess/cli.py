@@ -184,16 +184,30 @@ def bench_flows(
     deadline: Annotated[
         float | None,
         typer.Option(
-            help="Overall limit in seconds (default 180 + (steps + 2) x (duration + 90)); then exit 124"
+            help="Overall limit in seconds (default 180 + (steps + 1) x (duration + 90) + 450); then exit 124"
         ),
     ] = None,
+    instances: Annotated[int, typer.Option(help="Instances of each service (they share the partitions)")] = 1,
+    raw: Annotated[bool, typer.Option(help="Ramp the bare-aiokafka baseline too")] = True,
 ) -> None:
     """Full flows at a constant arrival rate, with a bare-aiokafka baseline in the same run."""
     from sysaccess.bench_flows import run_flows_benchmark
 
-    code = run_flows_benchmark(rate, duration, ramp, report, console, deadline)
+    code = run_flows_benchmark(rate, duration, ramp, report, console, deadline, instances, raw)
     if code:
         raise typer.Exit(code)
+
+
+@bench_app.command("idle")
+def bench_idle(
+    seconds: Annotated[float, typer.Option(help="Length of the measured quiet window")] = 30,
+    settle: Annotated[float, typer.Option(help="Seconds to wait after the warm-up flows")] = 10,
+    flows: Annotated[int, typer.Option(help="Warm-up flows before the quiet window")] = 20,
+) -> None:
+    """CPU per process of a whole system with nothing to do (after a few flows have drained)."""
+    from sysaccess.bench_idle import run_idle_benchmark
+
+    run_idle_benchmark(seconds, settle, flows, console)
 
 
 @app.command()
