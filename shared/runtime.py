@@ -14,7 +14,7 @@ from typing import Any
 
 import structlog
 from faststream.kafka import KafkaBroker
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 
 from shared.deadletter import RetryPolicy, dead_letter_middleware
 from shared.kafka import KafkaCredentials, create_broker, create_producer, ensure_topics
@@ -23,31 +23,39 @@ from shared.outbox import OutboxRelay
 log = structlog.get_logger(__name__)
 
 
+# Redis connections one client may hold at once. A caller past the limit waits (up to
+# REDIS_POOL_WAIT_SECONDS) for a connection to come back instead of failing at once, as redis-py's
+# default pool would: a burst of requests queues rather than turning into errors.
+REDIS_POOL_SIZE = 100
+REDIS_POOL_WAIT_SECONDS = 10.0
+
+
 def create_redis(
     url: str,
     *,
     username: str | None = None,
     password: str | None = None,
-    max_connections: int | None = None,
+    max_connections: int = REDIS_POOL_SIZE,
 ) -> Redis:
     """A Redis client; ``username``/``password`` log in as an ACL user (the URL may carry them
-    too, as ``redis://user:password@host:port/0``; explicit arguments win). ``max_connections``
-    bounds its pool (redis-py's default is 100; a request past it fails at once)."""
+    too, as ``redis://user:password@host:port/0``; explicit arguments win). Its pool holds at
+    most ``max_connections``; past that a command waits for a free connection."""
     login: dict[str, Any] = {}
     if username is not None:
         login["username"] = username
     if password is not None:
         login["password"] = password
-    if max_connections is not None:
-        login["max_connections"] = max_connections
-    return Redis.from_url(
+    pool = BlockingConnectionPool.from_url(
         url,
+        max_connections=max_connections,
+        timeout=REDIS_POOL_WAIT_SECONDS,
         decode_responses=True,
         health_check_interval=10,
         socket_connect_timeout=5,
         retry_on_timeout=True,
         **login,
     )
+    return Redis.from_pool(pool)
 
 
 @dataclass

@@ -34,7 +34,12 @@ _Connection = tuple[asyncio.StreamReader, asyncio.StreamWriter]
 
 class LiteClient:
     def __init__(
-        self, base_url: str, *, timeout: float = 30.0, headers: dict[str, str] | None = None
+        self,
+        base_url: str,
+        *,
+        timeout: float = 30.0,
+        headers: dict[str, str] | None = None,
+        max_connections: int = 200,
     ) -> None:
         parts = urlsplit(base_url)
         if parts.scheme != "http" or parts.hostname is None:
@@ -46,6 +51,8 @@ class LiteClient:
             f"{name}: {value}\r\n" for name, value in (headers or {}).items()
         )
         self._idle: list[_Connection] = []
+        # Like a browser's or httpx's pool: past this many requests in flight, the next waits.
+        self._slots = asyncio.Semaphore(max_connections)
         self.cookies: dict[str, str] = {}
 
     async def post(
@@ -62,6 +69,10 @@ class LiteClient:
 
     async def request(self, method: str, path: str, body: bytes, headers: dict[str, str]) -> LiteResponse:
         """Send one request; raises ``ConnectionError`` or ``TimeoutError`` when it could not be done."""
+        async with self._slots:
+            return await self._request(method, path, body, headers)
+
+    async def _request(self, method: str, path: str, body: bytes, headers: dict[str, str]) -> LiteResponse:
         head = [f"{method} {path} HTTP/1.1\r\n", self._fixed, f"Content-Length: {len(body)}\r\n"]
         head += [f"{name}: {value}\r\n" for name, value in headers.items()]
         if self.cookies:
@@ -75,7 +86,7 @@ class LiteClient:
         except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError) as exc:
             connection[1].close()
             if reused:  # the server may have closed an idle connection: once more on a fresh one
-                return await self.request(method, path, body, headers)
+                return await self._request(method, path, body, headers)
             raise ConnectionError(repr(exc)) from exc
         except TimeoutError:
             connection[1].close()
