@@ -157,8 +157,10 @@ def bench_intake(
         float | None,
         typer.Option(help="Overall limit in seconds (default 300 + 0.05 x requests); then exit 124"),
     ] = None,
+    rounds: Annotated[int, typer.Option(help="Intake and bare-baseline runs, alternating")] = 1,
 ) -> None:
-    """Intake throughput and latency (POST to event on Kafka) against a raw aiokafka baseline."""
+    """Intake throughput and latency against a bare FastAPI + Redis endpoint (same body validation,
+    one Redis write, same concurrency, same run), with a raw aiokafka floor."""
     from sysaccess.bench_intake import run_intake_benchmark
 
     code = run_intake_benchmark(
@@ -168,6 +170,7 @@ def bench_intake(
         report=report,
         console=console,
         deadline=deadline,
+        rounds=rounds,
     )
     if code:
         raise typer.Exit(code)
