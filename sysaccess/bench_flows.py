@@ -60,6 +60,7 @@ class Step:
     latencies_ms: list[float] = field(default_factory=list)
     wall_seconds: float = 0.0
     cpu_per_1000: dict[str, float] = field(default_factory=dict)
+    http_calls: tuple[int, int] = (0, 0)  # vendor POSTs and portal decision calls made by the step
     peak_rss_mb: dict[str, float] = field(default_factory=dict)
     # While the step runs (for a deadline report): ids sent so far and the watcher seeing them.
     sent: dict[str, float] = field(default_factory=dict, repr=False)
@@ -206,6 +207,7 @@ async def _flows_step(
 
     first_index = driver.issued
     driver.issued += total
+    calls_before = (driver.posts, driver.decisions)
 
     async def flow(index: int) -> None:
         result = await driver.run(first_index + index)
@@ -225,6 +227,7 @@ async def _flows_step(
         if index % 50 == 0:
             usage.sample()
     await asyncio.gather(*tasks)
+    step.http_calls = (driver.posts - calls_before[0], driver.decisions - calls_before[1])
     await _settle(step, posted, watcher, begin, usage)
     return step
 
@@ -489,6 +492,15 @@ def report(steps: list[Step], raw: list[Step], console: Console) -> str:
     usage.add_row("system (broker, Redis, services)", f"{system:.2f}", "")
     lines.append(f"| system (broker, Redis, services) | {system:.2f} | |")
     console.print(usage)
+    flows = max(measured.started, 1)
+    posts, decisions = (calls / flows for calls in measured.http_calls)
+    calls = (
+        f"HTTP calls per flow at {measured.offered_rate:.0f}/s: {posts:.2f} vendor POSTs, "
+        f"{decisions:.2f} portal decision calls (asked again after a 404 while the portal does not "
+        "have the request yet)."
+    )
+    console.print(calls)
+    lines += ["", calls]
     raw_best = capacity(raw)
     ours = best_step.offered_rate if best_step else 0.0
     theirs = raw_best.offered_rate if raw_best else 0.0

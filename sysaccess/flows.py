@@ -56,6 +56,10 @@ class FlowDriver:
     sessions: list[dict[str, tuple[LiteClient, str]]] = field(default_factory=list)
     vendors: list[LiteClient] = field(default_factory=list)
     accepted: int = 0
+    # HTTP calls made, to show what a flow costs the services beyond its one POST and one decision
+    # (a decision the portal cannot take yet, 404, is asked again).
+    posts: int = 0
+    decisions: int = 0
     issued: int = 0  # flow indexes handed out so far, so every flow gets its own external reference
 
     async def open(self) -> None:
@@ -121,6 +125,7 @@ class FlowDriver:
             try:
                 # The token source renews the provider token before it expires.
                 auth = {"Authorization": f"Bearer {self.stack.vendor_token}"}
+                self.posts += 1
                 response = await vendor.post(REQUESTS, json_body=body, headers=auth)
                 if response.status_code in (200, 201):
                     request_id: str = response.json()["id"]
@@ -139,6 +144,7 @@ class FlowDriver:
             attempt += 1
             client, csrf = sessions[pid]
             try:
+                self.decisions += 1
                 response = await client.post(
                     f"/accessmanagement/api/v1/systemuser/request/{TIGER}/{request_id}/{decision}",
                     headers={"X-CSRF-Token": csrf},
