@@ -19,12 +19,14 @@ import contextlib
 import json
 import os
 import platform
+import re
 import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import psutil
 import uvloop
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -62,6 +64,8 @@ class Step:
     cpu_per_1000: dict[str, float] = field(default_factory=dict)
     http_calls: tuple[int, int] = (0, 0)  # vendor POSTs and portal decision calls made by the step
     peak_rss_mb: dict[str, float] = field(default_factory=dict)
+    # Mean time from a record's production to its handling, per (service, topic), in ms.
+    hop_delays_ms: dict[tuple[str, str], tuple[float, int]] = field(default_factory=dict)
     # While the step runs (for a deadline report): ids sent so far and the watcher seeing them.
     sent: dict[str, float] = field(default_factory=dict, repr=False)
     watcher: OutcomeWatcher | None = field(default=None, repr=False)
@@ -130,6 +134,41 @@ class OutcomeWatcher:
         if self.task is not None:
             self.task.cancel()
         await self.consumer.stop()
+
+
+DELAY_SAMPLE = re.compile(r'^sysaccess_consume_delay_seconds_(sum|count)\{topic="([^"]+)"\} (\S+)$', re.M)
+
+
+async def consume_delays(stack: LocalStack) -> dict[tuple[str, str], tuple[float, float]]:
+    """Per (service instance, topic): the services' consume-delay histogram's (sum, count) so far."""
+    found: dict[tuple[str, str], tuple[float, float]] = {}
+    async with httpx.AsyncClient(timeout=5) as client:
+        for name, process in stack.processes.items():
+            if name == "smtp":
+                continue
+            try:
+                text = (await client.get(f"{process.url}/metrics")).text
+            except httpx.HTTPError:
+                continue
+            sums: dict[str, float] = {}
+            counts: dict[str, float] = {}
+            for kind, topic, value in DELAY_SAMPLE.findall(text):
+                (sums if kind == "sum" else counts)[topic] = float(value)
+            for topic, count in counts.items():
+                found[(name, topic)] = (sums.get(topic, 0.0), count)
+    return found
+
+
+def delay_between(
+    before: dict[tuple[str, str], tuple[float, float]], after: dict[tuple[str, str], tuple[float, float]]
+) -> dict[tuple[str, str], tuple[float, int]]:
+    """Mean delay (ms) and records per (service, topic) between two snapshots."""
+    means: dict[tuple[str, str], tuple[float, int]] = {}
+    for key, (total, count) in after.items():
+        old_total, old_count = before.get(key, (0.0, 0.0))
+        if count > old_count:
+            means[key] = ((total - old_total) * 1000 / (count - old_count), int(count - old_count))
+    return means
 
 
 class Usage:
@@ -208,6 +247,7 @@ async def _flows_step(
     first_index = driver.issued
     driver.issued += total
     calls_before = (driver.posts, driver.decisions)
+    delays_before = await consume_delays(stack)
 
     async def flow(index: int) -> None:
         result = await driver.run(first_index + index)
@@ -229,6 +269,7 @@ async def _flows_step(
     await asyncio.gather(*tasks)
     step.http_calls = (driver.posts - calls_before[0], driver.decisions - calls_before[1])
     await _settle(step, posted, watcher, begin, usage)
+    step.hop_delays_ms = delay_between(delays_before, await consume_delays(stack))
     return step
 
 
@@ -501,6 +542,15 @@ def report(steps: list[Step], raw: list[Step], console: Console) -> str:
     )
     console.print(calls)
     lines += ["", calls]
+    if measured.hop_delays_ms:
+        hops = Table(title=f"Kafka hops at {measured.offered_rate:.0f}/s: produced -> handled")
+        for column in ("service", "topic", "records", "mean ms"):
+            hops.add_column(column)
+        lines += ["", "| service | topic | records | mean ms, produced -> handled |", "|---|---|---|---|"]
+        for (service, topic), (mean, count) in sorted(measured.hop_delays_ms.items()):
+            hops.add_row(service, topic, str(count), f"{mean:.0f}")
+            lines.append(f"| {service} | {topic} | {count} | {mean:.0f} |")
+        console.print(hops)
     raw_best = capacity(raw)
     ours = best_step.offered_rate if best_step else 0.0
     theirs = raw_best.offered_rate if raw_best else 0.0
