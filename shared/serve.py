@@ -46,4 +46,6 @@ def serve(settings_class: Callable[[], S], create_app: Callable[[S], FastAPI]) -
         public.run()
         return
     ops = _server(create_ops_app(app), settings.ops_host, settings.ops_port, lifespan="off")
-    asyncio.run(_serve_both(public, ops))
+    # The loop uvicorn itself would run on (uvloop when installed), not asyncio's default.
+    with asyncio.Runner(loop_factory=public.config.get_loop_factory()) as runner:
+        runner.run(_serve_both(public, ops))

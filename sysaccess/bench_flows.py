@@ -61,6 +61,8 @@ class Step:
     errors: int = 0
     latencies_ms: list[float] = field(default_factory=list)
     wall_seconds: float = 0.0
+    lost: int = 0  # accepted flows whose outcome never arrived
+    duplicated: int = 0  # outcome events seen more than once
     cpu_per_1000: dict[str, float] = field(default_factory=dict)
     http_calls: tuple[int, int] = (0, 0)  # vendor POSTs and portal decision calls made by the step
     peak_rss_mb: dict[str, float] = field(default_factory=dict)
@@ -91,7 +93,12 @@ class Step:
 
     @property
     def healthy(self) -> bool:
-        return self.errors == 0 and self.completed == self.started and self.pct(0.99) < P99_TARGET_MS
+        return (
+            self.errors == 0
+            and self.completed == self.started
+            and self.duplicated == 0
+            and self.pct(0.99) < P99_TARGET_MS
+        )
 
 
 class OutcomeWatcher:
@@ -220,6 +227,8 @@ async def _settle(
     await watcher.stop()
     done = {r: watcher.seen[r] for r in started if r in watcher.seen}
     step.completed = len(done)
+    step.lost = len(started) - len(done)
+    step.duplicated = watcher.duplicates
     step.latencies_ms = [(seen - started[r]) * 1000 for r, seen in done.items()]
     step.wall_seconds = (max(done.values()) - begin) if done else step.duration
     usage.finish(step)
@@ -490,18 +499,29 @@ def capacity(steps: list[Step]) -> Step | None:
 
 def report(steps: list[Step], raw: list[Step], console: Console) -> str:
     table = Table(title="End-to-end flows (vendor POST -> outcome event)")
-    for column in ("path", "offered/s", "completed/s", "errors", "p50 ms", "p95 ms", "p99 ms", "max ms"):
+    columns = (
+        "path",
+        "offered/s",
+        "completed/s",
+        "errors",
+        "lost",
+        "dup",
+        "p50 ms",
+        "p95 ms",
+        "p99 ms",
+        "max ms",
+    )
+    for column in columns:
         table.add_column(column)
-    lines = [
-        "| path | offered/s | completed/s | errors | p50 ms | p95 ms | p99 ms | max ms |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     for step in [*steps, *raw]:
         cells = [
             step.name,
             f"{step.offered_rate:.0f}",
             f"{step.rate:.0f}",
             str(step.errors),
+            str(step.lost),
+            str(step.duplicated),
             f"{step.pct(0.5):.0f}",
             f"{step.pct(0.95):.0f}",
             f"{step.pct(0.99):.0f}",
