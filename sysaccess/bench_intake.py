@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import psutil
 import uvloop
 from aiokafka import AIOKafkaConsumer
 from rich.console import Console
@@ -52,6 +53,7 @@ class Figures:
     count: int
     seconds: float
     latencies_ms: list[float]
+    cpu_ms_per_request: float | None = None  # of the server process, during its run
 
     @property
     def rate(self) -> float:
@@ -364,6 +366,7 @@ def run_intake_benchmark(
     )
     rows: list[Figures] = []
     ratios: list[float] = []
+    cpu_ratios: list[float] = []
 
     async def body() -> tuple[list[Figures], list[float]]:
         guard.enter("starting Kafka and Redis")
@@ -379,13 +382,18 @@ def run_intake_benchmark(
         with Progress(console=console) as progress:
             for _ in range(rounds):
                 guard.enter("intake POST -> event", lambda: str(live))
+                before = _cpu_seconds(service)
                 http, events = await _intake_run(
                     service.url, layout.kafka_bootstrap, token, requests, concurrency, progress, live
                 )
+                http.cpu_ms_per_request = (_cpu_seconds(service) - before) * 1000 / max(http.count, 1)
                 guard.enter("bare FastAPI + Redis", lambda: str(live))
+                before = _cpu_seconds(bare)
                 baseline = await _bare_run(bare.url, token, requests, concurrency, progress, live)
+                baseline.cpu_ms_per_request = (_cpu_seconds(bare) - before) * 1000 / max(baseline.count, 1)
                 rows.extend((http, events, baseline))
                 ratios.append(http.rate / baseline.rate if baseline.rate else 0.0)
+                cpu_ratios.append(baseline.cpu_ms_per_request / max(http.cpu_ms_per_request, 1e-9))
             guard.enter("raw aiokafka produce -> consume", lambda: str(live))
             rows.append(await _raw_run(layout.kafka_bootstrap, requests, concurrency, progress, live))
         return rows, ratios
@@ -425,20 +433,30 @@ def run_intake_benchmark(
     table = Table(
         title=f"Intake benchmark: {requests} requests, concurrency {concurrency}, {rounds} round(s)"
     )
-    for column in ("path", "completed", "per second", "p50 ms", "p95 ms", "p99 ms", "max ms"):
+    for column in (
+        "path",
+        "completed",
+        "per second",
+        "server CPU ms/request",
+        "p50 ms",
+        "p95 ms",
+        "p99 ms",
+        "max ms",
+    ):
         table.add_column(column)
     for fig in figures:
         table.add_row(
             fig.name,
             str(fig.count),
             f"{fig.rate:.0f}",
+            _cpu_cell(fig),
             f"{fig.pct(0.5):.1f}",
             f"{fig.pct(0.95):.1f}",
             f"{fig.pct(0.99):.1f}",
             f"{max(fig.latencies_ms, default=0):.1f}",
         )
     console.print(table)
-    summary = _summary(ratios, load_before, load_after)
+    summary = _summary(ratios, cpu_ratios, load_before, load_after)
     console.print(summary)
     if report is not None:
         _append_report(report, requests, concurrency, rounds, figures, summary)
@@ -446,11 +464,33 @@ def run_intake_benchmark(
     return 0
 
 
-def _summary(ratios: list[float], load_before: tuple[float, ...], load_after: tuple[float, ...]) -> str:
+def _cpu_seconds(process: ServiceProcess) -> float:
+    if process.proc is None:
+        return 0.0
+    try:
+        times = psutil.Process(process.proc.pid).cpu_times()
+    except psutil.Error:
+        return 0.0
+    return float(times.user + times.system)
+
+
+def _cpu_cell(fig: Figures) -> str:
+    return "" if fig.cpu_ms_per_request is None else f"{fig.cpu_ms_per_request:.2f}"
+
+
+def _summary(
+    ratios: list[float],
+    cpu_ratios: list[float],
+    load_before: tuple[float, ...],
+    load_after: tuple[float, ...],
+) -> str:
     shown = ", ".join(f"{r:.2f}" for r in ratios)
+    cpu_shown = ", ".join(f"{r:.2f}" for r in cpu_ratios)
     return (
-        f"Intake / bare FastAPI + Redis (HTTP answers per second, same concurrency, same run): "
-        f"**{min(ratios):.2f}–{max(ratios):.2f}** (rounds: {shown}). Load average (1/5/15 min) before "
+        f"Intake / bare FastAPI + Redis, same concurrency, same run: HTTP answers per second "
+        f"**{min(ratios):.2f}–{max(ratios):.2f}** (rounds: {shown}); server CPU per request, bare / intake, "
+        f"**{min(cpu_ratios):.2f}–{max(cpu_ratios):.2f}** (rounds: {cpu_shown}; the throughput ratio moves "
+        "with the machine's other load, the CPU ratio much less). Load average (1/5/15 min) before "
         f"{'/'.join(f'{x:.2f}' for x in load_before)}, after {'/'.join(f'{x:.2f}' for x in load_after)}."
     )
 
@@ -463,13 +503,13 @@ def _append_report(
         f"Command: `sysaccess bench intake --requests {requests} --concurrency {concurrency}"
         f" --rounds {rounds} --report {report}`  ",
         f"Machine: {_machine()}; broker, Redis, intake and load generator on the same machine.\n",
-        "| path | completed | per second | p50 ms | p95 ms | p99 ms | max ms |",
-        "|---|---|---|---|---|---|---|",
+        "| path | completed | per second | server CPU ms/request | p50 ms | p95 ms | p99 ms | max ms |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for fig in figures:
         lines.append(
-            f"| {fig.name} | {fig.count} | {fig.rate:.0f} | {fig.pct(0.5):.1f} | {fig.pct(0.95):.1f} | "
-            f"{fig.pct(0.99):.1f} | {max(fig.latencies_ms, default=0):.1f} |"
+            f"| {fig.name} | {fig.count} | {fig.rate:.0f} | {_cpu_cell(fig)} | {fig.pct(0.5):.1f} | "
+            f"{fig.pct(0.95):.1f} | {fig.pct(0.99):.1f} | {max(fig.latencies_ms, default=0):.1f} |"
         )
     lines.append(f"\n{summary}\n")
     report.parent.mkdir(parents=True, exist_ok=True)
