@@ -17,11 +17,15 @@ from faststream.kafka import KafkaBroker
 from redis.asyncio import BlockingConnectionPool, Redis
 
 from shared.deadletter import RetryPolicy, dead_letter_middleware
+from shared.health import coordinator_failed
 from shared.kafka import KafkaCredentials, create_broker, create_producer, ensure_topics
 from shared.outbox import OutboxRelay
 
 log = structlog.get_logger(__name__)
 
+
+# How often a service looks for a Kafka consumer that cannot recover by itself.
+CONSUMER_CHECK_SECONDS = 5.0
 
 # Redis connections one client may hold at once. A caller past the limit waits (up to
 # REDIS_POOL_WAIT_SECONDS) for a connection to come back instead of failing at once, as redis-py's
@@ -115,7 +119,27 @@ class ServiceRuntime:
             self._relay = OutboxRelay(self.redis, producer, self.outbox_stream)
             self._producer = producer
             self._tasks.append(asyncio.create_task(self._relay.run(), name=f"{self.name}-relay"))
+        self._tasks.append(asyncio.create_task(self._watch_consumers(), name=f"{self.name}-consumers"))
         log.info("service.started", service=self.name)
+
+    async def _watch_consumers(self) -> None:
+        """Restart a subscriber whose consumer can no longer recover by itself (its group
+        coordination ended with an error); what it had not committed is delivered again."""
+        while True:
+            await asyncio.sleep(CONSUMER_CHECK_SECONDS)
+            for subscriber in list(self.broker.subscribers):
+                consumer = getattr(subscriber, "consumer", None)
+                if consumer is None or not coordinator_failed(consumer):
+                    continue
+                log.error(
+                    "kafka.consumer.restart", service=self.name, topics=getattr(subscriber, "topics", None)
+                )
+                try:
+                    with contextlib.suppress(Exception):
+                        await subscriber.stop()
+                    await subscriber.start()
+                except Exception as exc:
+                    log.error("kafka.consumer.restart_failed", service=self.name, error=repr(exc))
 
     def extra_redis(self, max_connections: int) -> Redis:
         """Another client of the same Redis, with a pool of its own; closed when the service stops."""
