@@ -87,6 +87,9 @@ class DeadLetterMiddleware(BaseMiddleware):
         self._policy = policy
 
     async def consume_scope(self, call_next: Any, msg: Any) -> Any:
+        if isinstance(msg.raw_message, tuple):
+            # A batch (``shared.routing``) retries and dead-letters its records one by one itself.
+            return await call_next(msg)
         topic = str(getattr(msg.raw_message, "topic", "unknown"))
         attempt = outage = 1
         while True:
@@ -121,6 +124,30 @@ class DeadLetterMiddleware(BaseMiddleware):
         await self._broker.publish(
             msg.body, topic=f"{topic}.dlq", key=getattr(raw, "key", None), headers=headers
         )
+        DEAD_LETTERS.labels(topic, reason).inc()
+        log.error("consumer.dead_letter", topic=topic, reason=reason, error=repr(exc)[:300])
+
+
+class DeadLetters:
+    """Writes one consumed record, with the error, to its topic's dead-letter topic."""
+
+    def __init__(self, broker: KafkaBroker) -> None:
+        self._broker = broker
+
+    async def send(self, record: Any, exc: BaseException, attempts: int) -> None:
+        """Raises when the dead letter could not be written (the record must then be redelivered)."""
+        topic = str(record.topic)
+        reason = "invalid" if is_permanent(exc) else "exhausted"
+        headers = {
+            **{name: value.decode(errors="replace") for name, value in record.headers or ()},
+            "dlq-error": repr(exc)[:2000],
+            "dlq-reason": reason,
+            "dlq-attempts": str(attempts),
+            "dlq-original-topic": topic,
+            "dlq-original-partition": str(record.partition),
+            "dlq-original-offset": str(record.offset),
+        }
+        await self._broker.publish(record.value or b"", topic=f"{topic}.dlq", key=record.key, headers=headers)
         DEAD_LETTERS.labels(topic, reason).inc()
         log.error("consumer.dead_letter", topic=topic, reason=reason, error=repr(exc)[:300])
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from typing import Any
 
 from faststream.kafka import KafkaBroker
 from prometheus_client import Gauge
 from redis.asyncio import Redis
 
-__all__ = ["READY", "Readiness", "check_readiness", "consumers_assigned"]
+__all__ = ["READY", "Readiness", "check_readiness", "consumers_assigned", "coordinator_failed"]
 
 READY = Gauge("sysaccess_ready", "1 while the service is ready to work, else 0", ["service"])
 
@@ -33,10 +34,20 @@ class Readiness:
         return {name: "ok" if up else "down" for name, up in vars(self).items()}
 
 
+def coordinator_failed(consumer: Any) -> bool:
+    """The consumer's group coordination task ended with an error: it will never fetch again.
+
+    aiokafka ends that task on an unexpected error, e.g. uvloop's ``RuntimeError`` for a write on
+    a connection the broker closed while it was down, and the consumer then only repeats the error.
+    """
+    task = getattr(getattr(consumer, "_coordinator", None), "_coordination_task", None)
+    return task is not None and task.done() and not task.cancelled() and task.exception() is not None
+
+
 def consumers_assigned(broker: KafkaBroker) -> bool:
     for subscriber in broker.subscribers:
         consumer = getattr(subscriber, "consumer", None)
-        if consumer is None:
+        if consumer is None or coordinator_failed(consumer):
             return False
         # aiokafka sets the subscription's assignment once the group join has completed.
         subscription = consumer._subscription.subscription

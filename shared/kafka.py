@@ -35,9 +35,20 @@ CONSUMER_CONFIG: Final[dict[str, Any]] = {
     "session_timeout_ms": 10000,
     "heartbeat_interval_ms": 1000,
     "max_partition_fetch_bytes": 1_048_576,
-    # The broker holds an empty fetch this long; the default 500 ms would add up to half a
-    # second per hop to every flow at low rates.
-    "fetch_max_wait_ms": 50,
+    # The broker holds an empty fetch this long. It answers at once when a record arrives on a
+    # partition of that fetch, but aiokafka leaves partitions whose records it just handed out
+    # out of the fetch in flight, so a record for one of those can wait up to this long: 100 ms
+    # bounds that per hop. Every fetch carries all of a service's partitions (33 for the
+    # notifier), so an idle consumer polling twice as often (50 ms) costs the broker about
+    # twice as much; 100 ms keeps an idle broker under 5% of a core.
+    "fetch_max_wait_ms": 100,
+}
+
+# One batch subscriber per service (``shared.routing``): at most this many records per batch,
+# and an idle consumer loop wakes this often (records wake it at once).
+BATCH_CONFIG: Final[dict[str, int]] = {
+    "max_records": 200,
+    "poll_ms": 1000,
 }
 
 
@@ -68,8 +79,9 @@ def _client_options(credentials: KafkaCredentials | None) -> dict[str, Any]:
 
 
 def subscriber_options(group_id: str, topic: Topic) -> dict[str, Any]:
-    """One consumer group per topic (a subscriber joining does not rebalance the others);
-    the offset is committed only after the handler finished."""
+    """A single-topic subscriber in its own group ``<group_id>.<topic>``, committing each message
+    after its handler finished. The services use ``shared.routing.subscribe`` instead (one batch
+    consumer per service); this shape remains for one-off consumers and the AsyncAPI channels."""
     return {"group_id": f"{group_id}.{topic.name}", "ack_policy": AckPolicy.NACK_ON_ERROR, **CONSUMER_CONFIG}
 
 

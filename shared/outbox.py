@@ -91,7 +91,7 @@ class OutboxRelay:
         stream: str,
         *,
         batch_size: int = 500,
-        block_ms: int = 200,
+        block_ms: int = 1000,
         claim_idle_ms: int = 15000,
     ) -> None:
         self._redis = redis
@@ -100,6 +100,12 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._block_ms = block_ms
         self._claim_idle_ms = claim_idle_ms
+        # Abandoned entries are looked for a few times per idle period, not on every round.
+        self._claim_every = claim_idle_ms / 1000 / 3
+        self._next_claim = 0.0
+        # Own pending entries (claimed, or left by a failed publish) are read before new ones;
+        # true at the start, after a claim and after a failure, until a read finds none.
+        self._check_pending = True
         self._consumer = f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
         self._stopping = asyncio.Event()
 
@@ -111,9 +117,12 @@ class OutboxRelay:
         await self.ensure_group()
         delay = 0.1
         while not self._stopping.is_set():
-            await self.measure_backlog()
             try:
-                await self._claim_abandoned()
+                if time.monotonic() >= self._next_claim:
+                    # The gauge is also set after every publish; this keeps it fresh when idle.
+                    await self.measure_backlog()
+                    await self._claim_abandoned()
+                    self._next_claim = time.monotonic() + self._claim_every
                 entries = await self._read()
                 if entries:
                     await self._publish(entries)
@@ -121,6 +130,7 @@ class OutboxRelay:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                self._check_pending = True
                 log.warning("outbox.relay.retry", stream=self._stream, error=repr(exc))
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
@@ -137,18 +147,24 @@ class OutboxRelay:
 
     async def _claim_abandoned(self) -> None:
         # Entries a dead relay read but never acknowledged go to this one.
-        await self._redis.xautoclaim(
+        reply: Any = await self._redis.xautoclaim(
             self._stream,
             RELAY_GROUP,
             self._consumer,
             self._claim_idle_ms,
             "0-0",
             count=self._batch_size,
+            justid=True,
         )
+        if reply and len(reply) > 1 and reply[1]:
+            self._check_pending = True
 
     async def _read(self) -> list[tuple[str, dict[str, str]]]:
         # Own pending entries first (claimed or left over from a failed publish), then new ones.
-        for cursor, block in (("0", None), (">", self._block_ms)):
+        cursors: tuple[tuple[str, int | None], ...] = ((">", self._block_ms),)
+        if self._check_pending:
+            cursors = (("0", None), *cursors)
+        for cursor, block in cursors:
             reply: Any = await self._redis.xreadgroup(
                 RELAY_GROUP,
                 self._consumer,
@@ -159,6 +175,8 @@ class OutboxRelay:
             entries = [(eid, fields) for _, batch in reply or [] for eid, fields in batch]
             if entries:
                 return entries
+            if cursor == "0":
+                self._check_pending = False
         return []
 
     async def _publish(self, entries: list[tuple[str, dict[str, str]]]) -> None:
@@ -190,12 +208,13 @@ class OutboxRelay:
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.xack(self._stream, RELAY_GROUP, *ids)
             pipe.xdel(self._stream, *ids)
-            await pipe.execute()
+            pipe.xlen(self._stream)
+            *_, backlog = await pipe.execute()
         RELAYED.labels(self._stream).inc(len(ids))
         for eid in ids:
             if (age := _entry_age_seconds(eid, acknowledged)) is not None:
                 PUBLISH_DELAY.labels(self._stream).observe(age)
-        await self.measure_backlog()
+        BACKLOG.labels(self._stream).set(backlog)
 
     def _producer_span(self, fields: dict[str, str]) -> tracing.Span:
         """The publish of one entry, in the trace the entry was written in."""

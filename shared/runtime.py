@@ -15,9 +15,10 @@ from typing import Any
 
 import structlog
 from faststream.kafka import KafkaBroker
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 
 from shared.deadletter import RetryPolicy, dead_letter_middleware
+from shared.health import coordinator_failed
 from shared.kafka import KafkaCredentials, create_broker, create_producer, ensure_topics
 from shared.metrics import ConsumerLag
 from shared.metrics import instrument_broker as measure_broker
@@ -28,22 +29,42 @@ from shared.tracing import instrument_broker as trace_broker
 log = structlog.get_logger(__name__)
 
 
-def create_redis(url: str, *, username: str | None = None, password: str | None = None) -> Redis:
+# How often a service looks for a Kafka consumer that cannot recover by itself.
+CONSUMER_CHECK_SECONDS = 5.0
+
+# Redis connections one client may hold at once. A caller past the limit waits (up to
+# REDIS_POOL_WAIT_SECONDS) for a connection to come back instead of failing at once, as redis-py's
+# default pool would: a burst of requests queues rather than turning into errors.
+REDIS_POOL_SIZE = 100
+REDIS_POOL_WAIT_SECONDS = 10.0
+
+
+def create_redis(
+    url: str,
+    *,
+    username: str | None = None,
+    password: str | None = None,
+    max_connections: int = REDIS_POOL_SIZE,
+) -> Redis:
     """A Redis client; ``username``/``password`` log in as an ACL user (the URL may carry them
-    too, as ``redis://user:password@host:port/0``; explicit arguments win)."""
+    too, as ``redis://user:password@host:port/0``; explicit arguments win). Its pool holds at
+    most ``max_connections``; past that a command waits for a free connection."""
     login: dict[str, Any] = {}
     if username is not None:
         login["username"] = username
     if password is not None:
         login["password"] = password
-    return Redis.from_url(
+    pool = BlockingConnectionPool.from_url(
         url,
+        max_connections=max_connections,
+        timeout=REDIS_POOL_WAIT_SECONDS,
         decode_responses=True,
         health_check_interval=10,
         socket_connect_timeout=5,
         retry_on_timeout=True,
         **login,
     )
+    return Redis.from_pool(pool)
 
 
 @dataclass
@@ -52,8 +73,12 @@ class ServiceRuntime:
     kafka_bootstrap: str
     redis: Redis
     broker: KafkaBroker
+    specification: KafkaBroker
+    """Never started: holds the per-topic channels of the service's AsyncAPI document."""
     outbox_stream: str | None = None
     kafka_credentials: KafkaCredentials | None = None
+    redis_url: str = ""
+    redis_login: tuple[str | None, str | None] = field(default=(None, None), repr=False)
     _relay: OutboxRelay | None = field(default=None, init=False)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list, init=False)
     _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list, init=False)
@@ -78,7 +103,8 @@ class ServiceRuntime:
             credentials=kafka_credentials,
             logger=logging.getLogger(FASTSTREAM_LOGGER),
         )
-        # Outermost to innermost: trace span, retries and dead letters, per-attempt metrics.
+        # Outermost to innermost: trace span, retries and dead letters, per-attempt metrics; the
+        # services' batch subscriber (shared.routing) does retries and dead letters per record itself.
         broker.add_middleware(dead_letter_middleware(broker, retry))
         trace_broker(broker)
         measure_broker(broker, name)
@@ -87,8 +113,11 @@ class ServiceRuntime:
             kafka_bootstrap=kafka_bootstrap,
             redis=create_redis(redis_url, username=redis_username, password=redis_password),
             broker=broker,
+            specification=create_broker(kafka_bootstrap, client_id=name, credentials=kafka_credentials),
             outbox_stream=outbox_stream,
             kafka_credentials=kafka_credentials,
+            redis_url=redis_url,
+            redis_login=(redis_username, redis_password),
         )
 
     async def start(self) -> None:
@@ -103,7 +132,38 @@ class ServiceRuntime:
             self._producer = producer
             self._tasks.append(asyncio.create_task(self._relay.run(), name=f"{self.name}-relay"))
         self._tasks.append(asyncio.create_task(ConsumerLag(self.broker).run(), name=f"{self.name}-lag"))
+        self._tasks.append(asyncio.create_task(self._watch_consumers(), name=f"{self.name}-consumers"))
         log.info("service.started", service=self.name)
+
+    async def _watch_consumers(self) -> None:
+        """Restart a subscriber whose consumer can no longer recover by itself (its group
+        coordination ended with an error); what it had not committed is delivered again."""
+        while True:
+            await asyncio.sleep(CONSUMER_CHECK_SECONDS)
+            for subscriber in list(self.broker.subscribers):
+                consumer = getattr(subscriber, "consumer", None)
+                if consumer is None or not coordinator_failed(consumer):
+                    continue
+                log.error(
+                    "kafka.consumer.restart", service=self.name, topics=getattr(subscriber, "topics", None)
+                )
+                try:
+                    with contextlib.suppress(Exception):
+                        await subscriber.stop()
+                    await subscriber.start()
+                except Exception as exc:
+                    log.error("kafka.consumer.restart_failed", service=self.name, error=repr(exc))
+
+    def extra_redis(self, max_connections: int) -> Redis:
+        """Another client of the same Redis, with a pool of its own; closed when the service stops."""
+        client = create_redis(
+            self.redis_url,
+            username=self.redis_login[0],
+            password=self.redis_login[1],
+            max_connections=max_connections,
+        )
+        self.on_stop(client.aclose)
+        return client
 
     def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         """Run a background loop for the life of the service."""

@@ -63,4 +63,6 @@ def serve(settings_class: Callable[[], S], create_app: Callable[[S], FastAPI], s
         lifespan="off",
         access_log=settings.access_log,
     )
-    asyncio.run(_serve_both(public, ops))
+    # The loop uvicorn itself would run on (uvloop when installed), not asyncio's default.
+    with asyncio.Runner(loop_factory=public.config.get_loop_factory()) as runner:
+        runner.run(_serve_both(public, ops))

@@ -27,21 +27,21 @@ def _intake_broker() -> KafkaBroker:
     from services.request_intake.factory import build
     from services.request_intake.settings import IntakeSettings
 
-    return build(IntakeSettings()).runtime.broker
+    return build(IntakeSettings()).runtime.specification
 
 
 def _approval_broker() -> KafkaBroker:
     from services.approval.factory import build
     from services.approval.settings import ApprovalSettings
 
-    return build(ApprovalSettings()).runtime.broker
+    return build(ApprovalSettings()).runtime.specification
 
 
 def _notifier_broker() -> KafkaBroker:
     from services.notifier.factory import build
     from services.notifier.settings import NotifierSettings
 
-    return build(NotifierSettings()).runtime.broker
+    return build(NotifierSettings()).runtime.specification
 
 
 BROKERS: dict[str, Callable[[], KafkaBroker]] = {

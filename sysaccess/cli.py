@@ -157,8 +157,10 @@ def bench_intake(
         float | None,
         typer.Option(help="Overall limit in seconds (default 300 + 0.05 x requests); then exit 124"),
     ] = None,
+    rounds: Annotated[int, typer.Option(help="Intake and bare-baseline runs, alternating")] = 1,
 ) -> None:
-    """Intake throughput and latency (POST to event on Kafka) against a raw aiokafka baseline."""
+    """Intake throughput and latency against a bare FastAPI + Redis endpoint (same body validation,
+    one Redis write, same concurrency, same run), with a raw aiokafka floor."""
     from sysaccess.bench_intake import run_intake_benchmark
 
     code = run_intake_benchmark(
@@ -168,6 +170,7 @@ def bench_intake(
         report=report,
         console=console,
         deadline=deadline,
+        rounds=rounds,
     )
     if code:
         raise typer.Exit(code)
@@ -215,16 +218,30 @@ def bench_flows(
     deadline: Annotated[
         float | None,
         typer.Option(
-            help="Overall limit in seconds (default 180 + (steps + 2) x (duration + 90)); then exit 124"
+            help="Overall limit in seconds (default 180 + (steps + 1) x (duration + 90) + 450); then exit 124"
         ),
     ] = None,
+    instances: Annotated[int, typer.Option(help="Instances of each service (they share the partitions)")] = 1,
+    raw: Annotated[bool, typer.Option(help="Ramp the bare-aiokafka baseline too")] = True,
 ) -> None:
     """Full flows at a constant arrival rate, with a bare-aiokafka baseline in the same run."""
     from sysaccess.bench_flows import run_flows_benchmark
 
-    code = run_flows_benchmark(rate, duration, ramp, report, console, deadline)
+    code = run_flows_benchmark(rate, duration, ramp, report, console, deadline, instances, raw)
     if code:
         raise typer.Exit(code)
+
+
+@bench_app.command("idle")
+def bench_idle(
+    seconds: Annotated[float, typer.Option(help="Length of the measured quiet window")] = 30,
+    settle: Annotated[float, typer.Option(help="Seconds to wait after the warm-up flows")] = 10,
+    flows: Annotated[int, typer.Option(help="Warm-up flows before the quiet window")] = 20,
+) -> None:
+    """CPU per process of a whole system with nothing to do (after a few flows have drained)."""
+    from sysaccess.bench_idle import run_idle_benchmark
+
+    run_idle_benchmark(seconds, settle, flows, console)
 
 
 @app.command()

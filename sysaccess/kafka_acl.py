@@ -5,8 +5,8 @@ Each service principal (``User:<service>``) may:
 - WRITE the topics whose events it owns, and the dead-letter topics of the topics it consumes
   (its consumers write those), plus ``sysaccess.notifications.dlq`` for the notifier;
 - READ the topics it consumes, and the consumer groups whose id starts with its name
-  (FastStream names them ``<consumer_group>.<topic>``; the services' default
-  ``consumer_group`` is the principal's name);
+  (each service has one group over all its topics, ``consumer_group``, by default the
+  principal's name; one-off single-topic consumers use ``<consumer_group>.<topic>``);
 - DESCRIBE every ``sysaccess.`` topic, so that a service's ``ensure_topics`` sees that the
   topics exist (``admin`` created them) and creates none;
 - IDEMPOTENT_WRITE on the cluster (the idempotent producer).

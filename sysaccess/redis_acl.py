@@ -6,7 +6,12 @@ under its prefix only: ``<prefix>:*``, and ``<prefix>-*:*`` so that a test may u
 prefix of its own such as ``intake-1a2b3c``. That covers its state, its transactional outbox
 (a stream read through a consumer group), its Lua scripts (EVALSHA checks the keys a script
 touches against the same patterns), WATCH/MULTI/EXEC and PING. Pub/sub channels follow the
-same patterns (no service uses pub/sub today). The ``default`` user is switched off.
+same patterns (no service uses pub/sub today). The ``default`` user is switched off: nobody can
+authenticate as it, and a connection that has not authenticated can do nothing. Its command and
+key rules are left open on purpose: Redis 7.0 replays the append-only file at start-up as the
+``default`` user and checks each replayed command (and each EXEC) against that user's rules, so
+with ``-@all`` on it a restarted Redis silently dropped every write of the AOF (redis/redis
+issue 14541, fixed upstream by skipping the check while loading).
 
 The prefixes are the services' ``redis_prefix`` defaults (services/*/settings.py).
 """

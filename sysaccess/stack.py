@@ -28,6 +28,8 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 class LocalStack:
     folder: Path
     approval_instances: int = 1
+    instances: int = 1
+    """Instances of each service; ``approval_instances`` may ask for more approvals than that."""
     extra_env: dict[str, str] = field(default_factory=dict)
     layout: infra.InfraLayout = field(init=False)
     processes: dict[str, ServiceProcess] = field(default_factory=dict, init=False)
@@ -54,6 +56,21 @@ class LocalStack:
     @property
     def portal(self) -> str:
         return self.processes["approval"].url
+
+    @property
+    def intakes(self) -> list[str]:
+        """Every intake instance's URL, the first one first."""
+        return [self.processes[n].url for n in self._instances_of("request_intake")]
+
+    @property
+    def portals(self) -> list[str]:
+        """Every approval instance's URL, the first one first."""
+        return [self.processes[n].url for n in self._instances_of("approval")]
+
+    def _instances_of(self, service: str) -> list[str]:
+        return [service] + [
+            n for n in sorted(self.processes) if n.startswith(service) and n[len(service) :].isdigit()
+        ]
 
     def env(self) -> dict[str, str]:
         ports = {name: infra.free_port() for name in ("intake", "approval", "notifier", "smtp")}
@@ -103,16 +120,22 @@ class LocalStack:
         logs = self.folder / "logs"
         self.processes = {p.name: p for p in service_processes(env, logs)}
         self.processes["smtp"] = smtp_catcher(int(env["NOTIFIER_SMTP_PORT"]), self.mail_dir, logs)
-        for extra in range(2, self.approval_instances + 1):
-            port = infra.free_port()
-            name = f"approval{extra}"
-            self.processes[name] = ServiceProcess(
-                name,
-                port,
-                {**env, "APPROVAL_PORT": str(port)},
-                logs / f"{name}.log",
-                module="services.approval",
-            )
+        extras = {
+            "request_intake": ("INTAKE_PORT", self.instances),
+            "approval": ("APPROVAL_PORT", max(self.instances, self.approval_instances)),
+            "notifier": ("NOTIFIER_PORT", self.instances),
+        }
+        for service, (port_variable, count) in extras.items():
+            for extra in range(2, count + 1):
+                port = infra.free_port()
+                name = f"{service}{extra}"
+                self.processes[name] = ServiceProcess(
+                    name,
+                    port,
+                    {**env, port_variable: str(port)},
+                    logs / f"{name}.log",
+                    module=f"services.{service}",
+                )
         for process in self.processes.values():
             process.start()
         for process in self.processes.values():
@@ -142,8 +165,11 @@ class LocalStack:
     def vendor(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(base_url=self.intake, auth=VendorAuth(self.tokens), timeout=30)
 
-    async def login(self, pid: str) -> tuple[httpx.AsyncClient, str]:
-        client = httpx.AsyncClient(base_url=self.portal, timeout=30, limits=httpx.Limits(max_connections=200))
+    async def login(self, pid: str, portal: str | None = None) -> tuple[httpx.AsyncClient, str]:
+        """A client logged in as ``pid`` at the (first, unless named) portal, and its CSRF token."""
+        client = httpx.AsyncClient(
+            base_url=portal or self.portal, timeout=30, limits=httpx.Limits(max_connections=200)
+        )
         return client, await portal_login(client, pid)
 
     async def register_hook_system(self, webhook_url: str) -> str:

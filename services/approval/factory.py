@@ -51,6 +51,8 @@ SERVICE_NAME = "approval"
 # Bulk client calls carry up to 1,000 organisation numbers.
 BULK_CLIENTS_PATH = "/accessmanagement/api/v1/systemuser/agentdelegation"
 BULK_BODY_BYTES = 256 * 1024
+# Portal requests that may wait on their decision at once, each on a Redis connection of its own.
+DECISION_WAITS = 2000
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,7 @@ def build(settings: ApprovalSettings) -> Approval:
     world = load_world(settings.world_file)
     directory = RedisDirectory(redis, prefix, world)
     requests, accesses, systems = (
-        RedisRequests(redis, prefix),
+        RedisRequests(redis, prefix, waits=runtime.extra_redis(max_connections=DECISION_WAITS)),
         RedisAccesses(redis, prefix),
         RedisSystems(redis, prefix),
     )
@@ -92,8 +94,13 @@ def build(settings: ApprovalSettings) -> Approval:
     worker = DecisionWorker(
         requests, directory, max_command_age=timedelta(seconds=settings.decision_command_max_age_seconds)
     )
-    subscribe(runtime.broker, settings.consumer_group, kafka.routes(Projections(requests, systems), worker))
-    declare_publishers(runtime.broker, kafka.PUBLISHES)
+    subscribe(
+        runtime.broker,
+        settings.consumer_group,
+        kafka.routes(Projections(requests, systems), worker),
+        document_on=runtime.specification,
+    )
+    declare_publishers(runtime.specification, (*kafka.PUBLISHES, DECIDE_REQUEST))
     decisions = runtime.broker.publisher(
         DECIDE_REQUEST.name, schema=DecideRequest, title=f"{DECIDE_REQUEST.name}:Publish"
     )

@@ -103,7 +103,7 @@ def build(settings: NotifierSettings) -> Context:
         deliver_due_jobs=deliver_due_jobs,
         delivery_loop=DeliveryLoop.of(deliver_due_jobs),
     )
-    subscribe(runtime.broker, settings.consumer_group, kafka.routes(ctx))
+    subscribe(runtime.broker, settings.consumer_group, kafka.routes(ctx), document_on=runtime.specification)
     return ctx
 
 

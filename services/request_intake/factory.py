@@ -86,8 +86,10 @@ def build(settings: IntakeSettings) -> Context:
         redis_password=settings.redis_login()[1],
     )
     context = _context(settings, runtime)
-    subscribe(runtime.broker, settings.consumer_group, kafka.routes(context))
-    declare_publishers(runtime.broker, kafka.PUBLISHES)
+    subscribe(
+        runtime.broker, settings.consumer_group, kafka.routes(context), document_on=runtime.specification
+    )
+    declare_publishers(runtime.specification, kafka.PUBLISHES)
     return context
 
 

@@ -113,7 +113,8 @@ async def caught_up(bootstrap: str, timeout: float = 60.0) -> None:
         while time.monotonic() < deadline:
             behind = {}
             for group in READERS:
-                committed = await admin.list_consumer_group_offsets(f"{group}.{TOPIC}", partitions=tps)
+                # One consumer group per service, over all its topics (shared.routing).
+                committed = await admin.list_consumer_group_offsets(group, partitions=tps)
                 behind[group] = sum(
                     end[tp] - (committed[tp].offset if tp in committed and committed[tp].offset >= 0 else 0)
                     for tp in tps

@@ -71,7 +71,13 @@ def portal_context(request: Request) -> PortalContext:
     return context
 
 
-Context = Annotated[PortalContext, Depends(portal_context)]
+async def _portal_context(request: Request) -> PortalContext:
+    # ``async def`` although it does no I/O: FastAPI runs a plain ``def`` dependency in its thread
+    # pool, a thread hop per request.
+    return portal_context(request)
+
+
+Context = Annotated[PortalContext, Depends(_portal_context)]
 
 
 async def current_session(request: Request, context: Context) -> Session | None:
@@ -136,4 +142,8 @@ def language(request: Request) -> str:
     )
 
 
-Lang = Annotated[str, Depends(language)]
+async def _language(request: Request) -> str:
+    return language(request)
+
+
+Lang = Annotated[str, Depends(_language)]

@@ -39,8 +39,12 @@ def _parse(raw: str | bytes | None) -> SystemAccessRequest | None:
 
 
 class RedisRequests:
-    def __init__(self, redis: Redis, prefix: str) -> None:
+    def __init__(self, redis: Redis, prefix: str, *, waits: Redis | None = None) -> None:
         self.redis = redis
+        # Portal requests block on their decision's result (BLPOP), each holding a connection
+        # until the worker answers; with a pool of their own they can never starve the worker
+        # (and everything else) of the connections it needs to give that answer.
+        self.waits = waits or redis
         self.prefix = prefix
         self.keys = ApprovalKeys(prefix)
 
@@ -164,7 +168,7 @@ class RedisRequests:
         stored = await self.redis.get(self.keys.decision_result(command_id))
         if stored:
             return DecisionResult.model_validate_json(stored)
-        popped = await self.redis.blpop([self.keys.decision_done(command_id)], timeout=timeout)
+        popped = await self.waits.blpop([self.keys.decision_done(command_id)], timeout=timeout)
         if popped is not None:
             return DecisionResult.model_validate_json(popped[1])
         stored = await self.redis.get(self.keys.decision_result(command_id))

@@ -26,6 +26,10 @@ class RedisSessions:
         self.prefix = prefix
         self.lifetime = SessionLifetime(idle=idle, absolute=absolute)
         self.idle = idle
+        # Activity is written back at most this often (a tenth of the idle timeout, at most a
+        # minute): a session is read on every portal call, and a second write per call cost as
+        # much as the read. The idle timeout then ends a session up to this much early.
+        self.touch_every = min(60.0, idle.total_seconds() / 10)
 
     def _key(self, session_id: str) -> str:
         digest = hashlib.sha256(session_id.encode()).hexdigest()
@@ -76,6 +80,8 @@ class RedisSessions:
         if stored.expired(now, self.lifetime):
             await self.redis.delete(key)
             return None
+        if now - stored.last_seen < self.touch_every:
+            return stored
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.hset(key, "last_seen", str(now))
             pipe.expire(key, self.idle)

@@ -90,7 +90,9 @@ def install_context(app: FastAPI, context: HandlerContext) -> None:
     app.state.handler_context = context
 
 
-def _context(request: Request) -> HandlerContext:
+# Dependencies are ``async def`` even where they do no I/O: FastAPI runs a plain ``def`` dependency
+# in its thread pool, a thread hop per dependency per request.
+async def _context(request: Request) -> HandlerContext:
     context = request.app.state.handler_context
     if not isinstance(context, HandlerContext):
         raise TypeError("install_context was not called for this app")
@@ -100,19 +102,19 @@ def _context(request: Request) -> HandlerContext:
 ContextDep = Annotated[HandlerContext, Depends(_context)]
 
 
-def _systems(context: ContextDep) -> SystemRegister:
+async def _systems(context: ContextDep) -> SystemRegister:
     return context.systems
 
 
-def _requests(context: ContextDep) -> AccessRequests:
+async def _requests(context: ContextDep) -> AccessRequests:
     return context.requests
 
 
-def _accesses(context: ContextDep) -> SystemAccesses:
+async def _accesses(context: ContextDep) -> SystemAccesses:
     return context.accesses
 
 
-def _urls(context: ContextDep) -> PublicUrls:
+async def _urls(context: ContextDep) -> PublicUrls:
     return context.urls
 
 

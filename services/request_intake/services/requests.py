@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from shared import events as ev
@@ -15,10 +15,12 @@ from ..domain.duplicates import CreateNew, RefuseActiveAccess, ReturnExisting, a
 from ..domain.paging import PageCursor, RequestSlice
 from ..domain.request_specs import RequestSpec
 from ..domain.requests import AccessRequest, NaturalKey, new_request, seen_at, visible_request, withdrawal
-from ..domain.systems import owned_system, validate_system
+from ..domain.systems import RegisteredSystem, owned_system, validate_system
 from .ports import Clock, RequestStore, SystemStore, utc_now
 
 __all__ = ["AccessRequests", "OpenedRequest"]
+
+DESCRIPTIONS_KEPT = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,13 +54,17 @@ class AccessRequests:
         self._require_known_party = require_known_party
         self._clock = clock
         self._new_id = new_id
+        # A system's description checked against the rules and seed data, per version of the
+        # system (id, last update) and vendor: every POST needs it, and it changes only when
+        # the system does. Bounded; emptied when full.
+        self._descriptions: dict[tuple[str, datetime, str], ev.SystemDescription] = {}
 
     async def open(self, spec: RequestSpec, vendor_org: str) -> OpenedRequest:
         """Open a request, or answer with the pending one that has the same natural key."""
         system = owned_system(await self._systems.get(spec.system_id), spec.system_id, vendor_org)
         # Checked again against today's rules and seed data, as when the system was registered;
         # its webhook URL is not this request's business (the notifier checks it when it sends).
-        description = validate_system(system.spec, vendor_org, self._world, check_webhook=False)
+        description = self._description(system, vendor_org)
         applied = new_request(
             spec,
             description,
@@ -75,6 +81,16 @@ class AccessRequests:
                 return OpenedRequest(self._seen(existing), created=False)
             case RefuseActiveAccess(access_id=access_id):
                 raise active_access_refusal(access_id)
+
+    def _description(self, system: RegisteredSystem, vendor_org: str) -> ev.SystemDescription:
+        key = (system.id, system.updated, vendor_org)
+        found = self._descriptions.get(key)
+        if found is None:
+            found = validate_system(system.spec, vendor_org, self._world, check_webhook=False)
+            if len(self._descriptions) >= DESCRIPTIONS_KEPT:
+                self._descriptions.clear()
+            self._descriptions[key] = found
+        return found
 
     async def get(self, request_id: str, vendor_org: str, request_type: ev.RequestType) -> AccessRequest:
         request = await self._requests.get(request_id)

@@ -41,8 +41,9 @@ class RedisRequestStore:
 
         async def transaction(pipe: Pipeline) -> None:
             nonlocal decision
-            latest = await self._latest(pipe, latest_key)
-            access_id = await pipe.get(access_key)
+            # Both watched keys in one round trip: WATCH, MGET, (the latest request), MULTI/EXEC.
+            latest_id, access_id = await pipe.mget(latest_key, access_key)
+            latest = await self._latest(pipe, None if latest_id is None else str(latest_id))
             decision = decide_creation(latest, None if access_id is None else str(access_id), request.created)
             begin(pipe)
             if isinstance(decision, CreateNew):
@@ -57,8 +58,7 @@ class RedisRequestStore:
         await self._redis.transaction(transaction, latest_key, access_key)
         return decision
 
-    async def _latest(self, pipe: Pipeline, latest_key: str) -> AccessRequest | None:
-        request_id = await pipe.get(latest_key)
+    async def _latest(self, pipe: Pipeline, request_id: str | None) -> AccessRequest | None:
         if request_id is None:
             return None
         # Watched too: a status change of the latest request between this read and EXEC

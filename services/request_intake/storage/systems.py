@@ -16,6 +16,8 @@ from .records import decode_system, encode_system
 
 __all__ = ["RedisSystemStore"]
 
+DECODED_KEPT = 1024
+
 
 class RedisSystemStore:
     """Implements ``services.ports.SystemStore``; each write and its event go in one MULTI/EXEC."""
@@ -23,10 +25,20 @@ class RedisSystemStore:
     def __init__(self, redis: Redis, keys: IntakeKeys) -> None:
         self._redis = redis
         self._keys = keys
+        self._decoded: dict[str | bytes, RegisteredSystem] = {}
 
     async def get(self, system_id: str) -> RegisteredSystem | None:
         raw = await self._redis.get(self._keys.system(system_id))
-        return decode_system(raw) if raw else None
+        if not raw:
+            return None
+        # Every POST reads its system; decode each stored version once (systems are frozen).
+        decoded = self._decoded.get(raw)
+        if decoded is None:
+            decoded = decode_system(raw)
+            if len(self._decoded) >= DECODED_KEPT:
+                self._decoded.clear()
+            self._decoded[raw] = decoded
+        return decoded
 
     async def list_for_vendor(self, vendor_org_no: str) -> list[RegisteredSystem]:
         ids = sorted(str(i) for i in await self._redis.smembers(self._keys.vendor_systems(vendor_org_no)))
