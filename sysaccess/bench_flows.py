@@ -425,10 +425,13 @@ async def run_benchmark(
     handle_signals: bool = False,
     instances: int = 1,
     raw_baseline: bool = True,
+    infra_auth: bool = True,
 ) -> tuple[list[Step], list[Step]]:
     """The steps and the baseline. Raises ``RunEnded`` (after reporting and stopping every process)
     when the deadline or a signal ended the run."""
-    stack = LocalStack(PROJECT_ROOT / "var" / "bench" / f"flows-{os.getpid()}", instances=instances)
+    stack = LocalStack(
+        PROJECT_ROOT / "var" / "bench" / f"flows-{os.getpid()}", instances=instances, infra_auth=infra_auth
+    )
     limit = default_deadline(len(rates), duration) if deadline is None else deadline
     guard = RunGuard("bench-flows", stack.folder, limit, console, announce=True)
     live: list[Step] = []
@@ -621,6 +624,7 @@ def run_flows_benchmark(
     deadline: float | None = None,
     instances: int = 1,
     raw_baseline: bool = True,
+    infra_auth: bool = True,
 ) -> int:
     """Run, report and return the exit status (0, or 124 / 130 / 143 for a deadline or a signal)."""
     rates = [rate * f for f in (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0)] if ramp else [rate]
@@ -636,6 +640,7 @@ def run_flows_benchmark(
                 handle_signals=True,
                 instances=instances,
                 raw_baseline=raw_baseline,
+                infra_auth=infra_auth,
             )
         )
     except RunEnded as ended:
@@ -654,6 +659,7 @@ def run_flows_benchmark(
         command = (
             f"sysaccess bench flows --rate {rate:g} --duration {duration:g}{' --ramp' if ramp else ''}"
             f"{f' --instances {instances}' if instances > 1 else ''}"
+            f"{'' if infra_auth else ' --no-infra-auth'}"
         )
         with report_path.open("a", encoding="utf-8") as handle:
             handle.write(

@@ -223,11 +223,17 @@ def bench_flows(
     ] = None,
     instances: Annotated[int, typer.Option(help="Instances of each service (they share the partitions)")] = 1,
     raw: Annotated[bool, typer.Option(help="Ramp the bare-aiokafka baseline too")] = True,
+    infra_auth: Annotated[
+        bool,
+        typer.Option(
+            help="Kafka SASL/SCRAM + ACLs and Redis ACL users (--no-infra-auth only to measure their cost)"
+        ),
+    ] = True,
 ) -> None:
     """Full flows at a constant arrival rate, with a bare-aiokafka baseline in the same run."""
     from sysaccess.bench_flows import run_flows_benchmark
 
-    code = run_flows_benchmark(rate, duration, ramp, report, console, deadline, instances, raw)
+    code = run_flows_benchmark(rate, duration, ramp, report, console, deadline, instances, raw, infra_auth)
     if code:
         raise typer.Exit(code)
 

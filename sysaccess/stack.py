@@ -31,6 +31,8 @@ class LocalStack:
     instances: int = 1
     """Instances of each service; ``approval_instances`` may ask for more approvals than that."""
     extra_env: dict[str, str] = field(default_factory=dict)
+    infra_auth: bool = True
+    """Kafka SASL/SCRAM with ACLs and Redis ACL users; off only to measure what they cost."""
     layout: infra.InfraLayout = field(init=False)
     processes: dict[str, ServiceProcess] = field(default_factory=dict, init=False)
     tokens: VendorTokens = field(init=False)
@@ -42,7 +44,7 @@ class LocalStack:
             kafka_controller_port=infra.free_port(),
             redis_port=infra.free_port(),
             oidc_port=infra.free_port(),
-            secure=True,
+            secure=self.infra_auth,
         )
 
     @property
@@ -107,7 +109,7 @@ class LocalStack:
             "NOTIFIER_LEASE_SECONDS": "10",
             "NOTIFIER_LOG_LEVEL": "WARNING",
             **application_env(self.folder),
-            **service_env(self.folder),
+            **(service_env(self.folder) if self.infra_auth else {}),
         }
         return {**base, **self.extra_env}
 

@@ -27,7 +27,7 @@ from .handlers.login import CALLBACK_PATH, LOGOUT_COMPLETE_PATH
 from .handlers.web import install_portal
 from .services.access_details import AccessDetails
 from .services.client_admin import ClientAdministration
-from .services.decisions import DecisionWorker
+from .services.decisions import DecisionWorker, InlineDecisions
 from .services.expiry import ExpiryJob
 from .services.login import Login
 from .services.naming import Names
@@ -131,7 +131,7 @@ def build(settings: ApprovalSettings) -> Approval:
             systems,
             directory,
             names,
-            KafkaDecisionCommands(decisions),
+            KafkaDecisionCommands(decisions) if settings.decisions_via_kafka else InlineDecisions(worker),
             settings.decision_timeout_seconds,
         ),
         overview=Overview(requests, accesses, directory, notifier, names),

@@ -66,6 +66,13 @@ class ApprovalSettings(ServiceSettings):
     logins_per_minute: int = Field(
         default=20, description="Login attempts one client address may make per minute; 0 = no limit"
     )
+    decisions_via_kafka: bool = Field(
+        default=False,
+        description=(
+            "Send the portal's decisions through the decide-request topic to the worker instead of "
+            "applying them in the portal's request (same transaction, one Kafka round trip more)"
+        ),
+    )
     decision_command_max_age_seconds: float = Field(
         default=600, description="The worker refuses a decision command older than this (replays)"
     )

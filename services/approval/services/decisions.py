@@ -20,7 +20,7 @@ from ..domain.models import DecisionOutcome, DecisionResult, SystemAccessRequest
 from ..domain.refusals import Refusal
 from .ports import Directory, RequestRepository
 
-__all__ = ["DECISIONS", "DECISION_SECONDS", "DecisionWorker"]
+__all__ = ["DECISIONS", "DECISION_SECONDS", "DecisionWorker", "InlineDecisions"]
 
 DECISIONS = Counter(
     "sysaccess_decisions_total",
@@ -80,3 +80,20 @@ class DecisionWorker:
         if request is None:
             return assess(relation, ev.RequestType.STANDARD, (), ())
         return assess(relation, request.request_type, request.rights, request.access_packages)
+
+
+class InlineDecisions:
+    """Decision commands applied in the portal's own request, by the worker's use case.
+
+    The single outcome per request does not depend on the topic's ordering: the repository
+    applies a command in a transaction that watches the request, so two portal instances
+    deciding on one request at once yield one outcome and one refusal, as two workers would.
+    The command is still a ``DecideRequest`` (same checks, same replay age, same idempotency
+    by its id), and the result is stored where the portal waits for it.
+    """
+
+    def __init__(self, worker: DecisionWorker) -> None:
+        self.worker = worker
+
+    async def send(self, command: ev.DecideRequest) -> None:
+        await self.worker.handle(command)

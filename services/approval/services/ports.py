@@ -142,7 +142,7 @@ class Directory(Protocol):
 
 
 class DecisionCommands(Protocol):
-    """Where decision commands go: the worker applies them one at a time per request."""
+    """Where decision commands go: to the worker through Kafka, or applied in the request."""
 
     async def send(self, command: ev.DecideRequest) -> None: ...
 
