@@ -13,7 +13,6 @@ import asyncio
 import json
 import os
 import platform
-import shutil
 import time
 import uuid
 from dataclasses import dataclass
@@ -324,17 +323,7 @@ def run_intake_benchmark(
 ) -> int:
     """Run, print and return the exit status (0, or 124 / 130 / 143 for a deadline or a signal)."""
     # Its own broker and Redis, so a benchmark never shares a data folder with `make test`.
-    layout = infra.InfraLayout(
-        profile.var / "bench-intake",
-        kafka_port=infra.free_port(),
-        kafka_controller_port=infra.free_port(),
-        redis_port=infra.free_port(),
-        oidc_port=infra.free_port(),
-        secure=True,
-    )
-    # A broker's storage is formatted for one security mode: start from empty folders.
-    shutil.rmtree(layout.kafka_dir, ignore_errors=True)
-    shutil.rmtree(layout.redis_dir, ignore_errors=True)
+    layout = infra.layout_on_free_ports(profile.var / "bench-intake", fresh=True)
     limit = default_deadline(requests, rounds) if deadline is None else deadline
     guard = RunGuard("bench-intake", layout.data_dir, limit, console, announce=True)
     live = Live()

@@ -22,7 +22,6 @@ import asyncio
 import json
 import os
 import platform
-import shutil
 import time
 import uuid
 from collections.abc import Callable
@@ -410,17 +409,7 @@ def run_token_benchmark(
     deadline: float | None = None,
 ) -> int:
     """Run, print and return the exit status (0; 1 when an answer was not 200; 124/130/143)."""
-    layout = infra.InfraLayout(
-        profile.var / "bench-token",
-        kafka_port=infra.free_port(),
-        kafka_controller_port=infra.free_port(),
-        redis_port=infra.free_port(),
-        oidc_port=infra.free_port(),
-        secure=True,
-    )
-    # A broker's storage is formatted for one security mode: start from empty folders.
-    shutil.rmtree(layout.kafka_dir, ignore_errors=True)
-    shutil.rmtree(layout.redis_dir, ignore_errors=True)
+    layout = infra.layout_on_free_ports(profile.var / "bench-token", fresh=True)
     limit = default_deadline(requests, pairs) if deadline is None else deadline
     guard = RunGuard("bench-token", layout.data_dir, limit, console, announce=True)
     port = infra.free_port()

@@ -116,6 +116,26 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def layout_on_free_ports(data_dir: Path, *, secure: bool = True, fresh: bool = False) -> InfraLayout:
+    """Kafka, Redis and the provider under ``data_dir`` on loopback ports free right now.
+
+    ``fresh`` empties the Kafka and Redis folders first: a broker's storage is formatted for
+    one security mode, and a run should not inherit another run's data.
+    """
+    layout = InfraLayout(
+        data_dir,
+        kafka_port=free_port(),
+        kafka_controller_port=free_port(),
+        redis_port=free_port(),
+        oidc_port=free_port(),
+        secure=secure,
+    )
+    if fresh:
+        shutil.rmtree(layout.kafka_dir, ignore_errors=True)
+        shutil.rmtree(layout.redis_dir, ignore_errors=True)
+    return layout
+
+
 def _require(binary: str, install_hint: str) -> str:
     path = shutil.which(binary)
     if path is None:

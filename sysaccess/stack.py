@@ -38,14 +38,7 @@ class LocalStack:
     tokens: VendorTokens = field(init=False)
 
     def __post_init__(self) -> None:
-        self.layout = infra.InfraLayout(
-            self.folder,
-            kafka_port=infra.free_port(),
-            kafka_controller_port=infra.free_port(),
-            redis_port=infra.free_port(),
-            oidc_port=infra.free_port(),
-            secure=self.infra_auth,
-        )
+        self.layout = infra.layout_on_free_ports(self.folder, secure=self.infra_auth)
 
     @property
     def mail_dir(self) -> Path:
