@@ -133,6 +133,7 @@ def build(settings: ApprovalSettings) -> Approval:
             names,
             KafkaDecisionCommands(decisions) if settings.decisions_via_kafka else InlineDecisions(worker),
             settings.decision_timeout_seconds,
+            arrival_wait=settings.new_request_wait_seconds,
         ),
         overview=Overview(requests, accesses, directory, notifier, names),
         clients=ClientAdministration(accesses, directory, names),

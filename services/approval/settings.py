@@ -66,6 +66,13 @@ class ApprovalSettings(ServiceSettings):
     logins_per_minute: int = Field(
         default=20, description="Login attempts one client address may make per minute; 0 = no limit"
     )
+    new_request_wait_seconds: float = Field(
+        default=2.0,
+        description=(
+            "How long a decision on a request this service has not heard of yet waits for it to "
+            "arrive (a vendor may send its user from its POST straight to the portal); 0 = answer 404 at once"
+        ),
+    )
     decisions_via_kafka: bool = Field(
         default=False,
         description=(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -79,6 +81,7 @@ class Portal:
         names: Names,
         decisions: DecisionCommands,
         decision_timeout: float,
+        arrival_wait: float = 0.0,
     ) -> None:
         self.requests = requests
         self.systems = systems
@@ -86,6 +89,7 @@ class Portal:
         self.names = names
         self.decisions = decisions
         self.decision_timeout = decision_timeout
+        self.arrival_wait = arrival_wait
 
     async def view(
         self, request_id: str, pid: str, request_type: ev.RequestType, lang: str
@@ -136,7 +140,7 @@ class Portal:
         Who decides is checked here first, so a command is published only for a person the
         worker would accept; the worker checks again against the state it applies to.
         """
-        request = await self._request(request_id, request_type)
+        request = await self._request(request_id, request_type, wait=self.arrival_wait)
         if request.party_org_no != party_org_no:
             detail = "No such request for this party"
             raise Refused(Refusal("AUTH-00010", detail, RefusalReason.NOT_FOUND, title="Request not found"))
@@ -163,8 +167,21 @@ class Portal:
         allowed = system.allowed_redirect_urls if system else ()
         return request.redirect_url if redirect_allowed(request.redirect_url, allowed) else LOGGED_OUT_PATH
 
-    async def _request(self, request_id: str, request_type: ev.RequestType) -> SystemAccessRequest:
+    async def _request(
+        self, request_id: str, request_type: ev.RequestType, wait: float = 0.0
+    ) -> SystemAccessRequest:
+        """The request, waiting up to ``wait`` seconds for one this service has not heard of yet.
+
+        A vendor may send its user from its POST straight to the portal, and the request's
+        event may still be on its way here; a short wait spares the user a "not found".
+        """
         request = await self.requests.get_request(request_id) if _is_uuid(request_id) else None
+        if request is None and wait > 0 and _is_uuid(request_id):
+            deadline, pause = time.monotonic() + wait, 0.02
+            while request is None and time.monotonic() < deadline:
+                await asyncio.sleep(min(pause, max(deadline - time.monotonic(), 0.0)))
+                pause = min(pause * 2, 0.25)
+                request = await self.requests.get_request(request_id)
         if request is None or request.request_type is not request_type:
             raise Refused(NOT_FOUND)
         return request

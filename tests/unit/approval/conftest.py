@@ -72,8 +72,9 @@ class InMemoryApproval:
         packages: tuple[str, ...] = (),
         ttl: timedelta = timedelta(days=180),
         redirect_url: str | None = "https://smartcloud.example/receipt",
+        request_id: uuid.UUID | None = None,
     ) -> str:
-        request_id = uuid.uuid4()
+        request_id = request_id or uuid.uuid4()
         await self.projections.request_arrived(
             ev.SystemAccessRequested(
                 request_id=request_id,

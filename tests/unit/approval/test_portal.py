@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import uuid
+
 import pytest
 
 from services.approval.domain.authorization import Capability
@@ -173,3 +176,39 @@ async def test_a_broker_outage_says_the_decision_was_not_recorded(approval: InMe
     assert refused.value.refusal.code == "DECISION-NOT-RECORDED"
     assert refused.value.refusal.reason is RefusalReason.UNAVAILABLE
     assert approval.repository.requests[request_id].status is RequestStatus.NEW
+
+
+class TestARequestStillOnItsWay:
+    """A vendor may send its user from its POST straight to the portal, ahead of the event."""
+
+    async def test_a_decision_waits_for_the_request_to_arrive(self, approval: InMemoryApproval) -> None:
+        approval.portal.arrival_wait = 2.0
+        request_id = uuid.uuid4()
+
+        async def arrive_later() -> None:
+            await asyncio.sleep(0.15)
+            await approval.arrive(request_id=request_id)
+
+        arriving = asyncio.create_task(arrive_later())
+        outcome = await approval.portal.decide(str(request_id), PARTY, MANAGER, ev.Decision.APPROVE, STANDARD)
+        await arriving
+        assert outcome is DecisionOutcome.ACCEPTED
+
+    async def test_a_request_that_never_arrives_is_not_found_after_the_wait(
+        self, approval: InMemoryApproval
+    ) -> None:
+        approval.portal.arrival_wait = 0.2
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        with pytest.raises(Refused) as refused:
+            await approval.portal.decide(str(uuid.uuid4()), PARTY, MANAGER, ev.Decision.APPROVE, STANDARD)
+        assert refused.value.refusal.reason is RefusalReason.NOT_FOUND
+        assert 0.15 <= loop.time() - started < 1.0
+        assert not approval.decisions.sent
+
+    async def test_without_a_wait_an_unknown_request_is_not_found_at_once(
+        self, approval: InMemoryApproval
+    ) -> None:
+        with pytest.raises(Refused) as refused:
+            await approval.portal.decide(str(uuid.uuid4()), PARTY, MANAGER, ev.Decision.APPROVE, STANDARD)
+        assert refused.value.refusal.reason is RefusalReason.NOT_FOUND
