@@ -182,6 +182,8 @@ def portal_service(
         # themselves are proven in their own tests.
         "APPROVAL_LOGINS_PER_MINUTE": "0",
         "APPROVAL_DECISIONS_PER_MINUTE": "0",
+        # Nearly every generated id is unknown; each would wait for its request to arrive.
+        "APPROVAL_NEW_REQUEST_WAIT_SECONDS": "0.05",
         "APPROVAL_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
         "APPROVAL_LOG_LEVEL": "WARNING",
         **application_env(tmp_path_factory.mktemp("secrets")),
