@@ -56,7 +56,7 @@ PageToken = Annotated[str | None, Query(max_length=200)]
     tags=["systemregister"],
 )
 async def register_system(body: SystemBody, vendor: RegisterWriter, systems: Systems) -> SystemView:
-    return SystemView.of_registration(await systems.register(body, vendor.org_no))
+    return SystemView.of_registration(await systems.register(body, vendor.org_no, vendor.client_id))
 
 
 @router.get("/systemregister/vendor", response_model=list[SystemView], tags=["systemregister"])
@@ -73,7 +73,7 @@ async def get_system(system_id: str, vendor: RegisterWriter, systems: Systems) -
 async def replace_system(
     system_id: str, body: SystemBody, vendor: RegisterWriter, systems: Systems
 ) -> SystemView:
-    return SystemView.of_registration(await systems.replace(system_id, body, vendor.org_no))
+    return SystemView.of_registration(await systems.replace(system_id, body, vendor.org_no, vendor.client_id))
 
 
 @router.post(
@@ -92,7 +92,7 @@ async def rotate_webhook_secret(
 
 @router.delete("/systemregister/vendor/{system_id}", status_code=200, tags=["systemregister"])
 async def delete_system(system_id: str, vendor: RegisterWriter, systems: Systems) -> dict[str, bool]:
-    await systems.delete(system_id, vendor.org_no)
+    await systems.delete(system_id, vendor.org_no, vendor.client_id)
     return {"deleted": True}
 
 
