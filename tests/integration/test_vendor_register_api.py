@@ -363,3 +363,19 @@ async def test_is_visible_defaults_to_true(intake: RunningIntake, token_for: Tok
     assert_problem(
         await intake.client.post(REGISTER, json=client_system, headers=auth), 400, "AUTH.VLD-00018"
     )
+
+
+async def test_an_index_entry_of_a_system_that_is_gone_holds_nothing(
+    intake: RunningIntake, token_for: TokenFactory
+) -> None:
+    """An owner entry the register cannot back (its system gone, or no longer listing the client
+    id) is checked against the system's record and does not refuse the client id."""
+    auth = intake.auth(token_for())
+    redis = intake.app.state.runtime.redis
+    prefix = intake.settings.redis_prefix
+    stale = f"client-{uuid.uuid4()}"
+    await redis.set(f"{prefix}:clientid:{stale}", f"{SMARTCLOUD}_gone")
+    system_id = f"{SMARTCLOUD}_heal{uuid.uuid4().hex[:8]}"
+    created = await intake.client.post(REGISTER, json=system_body(system_id, clientId=[stale]), headers=auth)
+    assert created.status_code == 201, created.text
+    assert await redis.get(f"{prefix}:clientid:{stale}") in (system_id, system_id.encode())

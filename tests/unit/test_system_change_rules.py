@@ -14,6 +14,7 @@ from services.request_intake.domain.system_changes import (
     client_id_key,
     client_ids_in_use,
     client_ids_taken,
+    holds_client_id,
     packages_change,
     rights_change,
 )
@@ -176,3 +177,11 @@ def test_a_taken_client_id_is_altinns_vld_00004() -> None:
     problem = problem_for(client_ids_taken(("abc",)))
     assert (problem.status, problem.code) == (400, "AUTH.VLD-00004")
     assert "abc" in (problem.detail or "")
+
+
+def test_only_a_live_system_that_lists_a_client_id_holds_it() -> None:
+    system = stored(clientId=["Client-A"])
+    assert holds_client_id(system, client_id_key("client-a"))
+    assert not holds_client_id(system, client_id_key("client-b"))
+    assert not holds_client_id(system.model_copy(update={"is_deleted": True}), client_id_key("client-a"))
+    assert not holds_client_id(None, client_id_key("client-a"))

@@ -36,6 +36,7 @@ __all__ = [
     "client_id_key",
     "client_ids_in_use",
     "client_ids_taken",
+    "holds_client_id",
     "packages_change",
     "rights_change",
 ]
@@ -135,6 +136,18 @@ def client_ids_in_use(
     ``owners`` maps each ``client_id_key`` to the id of the system that holds it, or None.
     """
     return tuple(c for c in client_ids if owners.get(client_id_key(c)) not in (None, system_id))
+
+
+def holds_client_id(system: RegisteredSystem | None, key: str) -> bool:
+    """Whether ``system`` is live and lists the client id whose ``client_id_key`` is ``key``.
+
+    The index of client ids is checked against this before it refuses one: an entry left by a
+    system that is gone no longer holds anything."""
+    return (
+        system is not None
+        and not system.is_deleted
+        and any(client_id_key(c) == key for c in system.spec.client_id)
+    )
 
 
 def client_ids_taken(client_ids: Sequence[str]) -> Refusal:

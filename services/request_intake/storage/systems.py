@@ -17,6 +17,7 @@ from ..domain.system_changes import (
     client_id_key,
     client_ids_in_use,
     client_ids_taken,
+    holds_client_id,
 )
 from ..domain.systems import RegisteredSystem
 from .keys import IntakeKeys
@@ -101,6 +102,7 @@ class RedisSystemStore:
                 await pipe.watch(*owner_keys)
                 found = await pipe.mget(owner_keys)
                 owners = {k: None if o is None else _text(o) for k, o in zip(wanted, found, strict=True)}
+                owners = await self._live_owners(pipe, owners, system.id)
             taken = client_ids_in_use(listed, owners, system.id)
             if taken:
                 return
@@ -135,6 +137,27 @@ class RedisSystemStore:
         if taken:
             raise client_ids_taken(taken)
         return stored
+
+    async def _live_owners(
+        self, pipe: Pipeline, owners: dict[str, str | None], system_id: str
+    ) -> dict[str, str | None]:
+        """``owners`` with every entry of another system checked against that system's record:
+        an entry whose system is gone, deleted or no longer lists the client id holds nothing.
+        The records are WATCHed too, so a system changed meanwhile makes the step run again."""
+        others = sorted({o for o in owners.values() if o is not None and o != system_id})
+        if not others:
+            return owners
+        record_keys = [self._keys.system(o) for o in others]
+        await pipe.watch(*record_keys)
+        records = dict(zip(others, await pipe.mget(record_keys), strict=True))
+        return {
+            k: o if o is None or o == system_id or holds_client_id(_decoded(records.get(o)), k) else None
+            for k, o in owners.items()
+        }
+
+
+def _decoded(raw: bytes | str | None) -> RegisteredSystem | None:
+    return decode_system(raw) if raw else None
 
 
 def _text(value: bytes | str) -> str:
