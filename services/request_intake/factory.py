@@ -124,7 +124,7 @@ def _context(settings: IntakeSettings, runtime: ServiceRuntime) -> Context:
             page_size=settings.page_size,
             require_known_party=settings.require_known_party,
         ),
-        accesses=SystemAccesses(access_reader, system_store, world),
+        accesses=SystemAccesses(access_reader, system_store, world, page_size=settings.page_size),
         projections=OutcomeProjection(outcome_store),
         tokens=ProviderTokens(
             issuer=settings.token_issuer,

@@ -50,7 +50,7 @@ class IntakeSettings(ServiceSettings):
         default=False, description="Register the seed file's systems at start (development)"
     )
     request_ttl_days: float = Field(default=180, description="Days before a pending request times out")
-    page_size: int = Field(default=50, description="Requests per page in bysystem lists")
+    page_size: int = Field(default=50, description="Requests (and system users) per page in bysystem lists")
     require_known_party: bool = Field(
         default=False, description="Refuse parties that are not in the seed file's organisations"
     )

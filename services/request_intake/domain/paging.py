@@ -1,4 +1,4 @@
-"""Continuation tokens of the by-system request lists."""
+"""Continuation tokens of the by-system lists (requests, and system accesses)."""
 
 from __future__ import annotations
 
@@ -6,15 +6,17 @@ import base64
 import binascii
 from dataclasses import dataclass
 
+from .accesses import SystemAccess
 from .refusals import Refusal, RefusalKind
 from .requests import AccessRequest
 
-__all__ = ["PageCursor", "RequestSlice"]
+__all__ = ["AccessSlice", "PageCursor", "RequestSlice"]
 
 
 @dataclass(frozen=True, slots=True)
 class PageCursor:
-    """Where a list continues: after the entry ``<created, epoch ms as 13 digits>:<request id>``.
+    """Where a list continues: after the entry ``<created, epoch ms as 13 digits>:<id>`` (the id of
+    a request, or of a system access: both are UUIDs).
 
     The vendor holds it as an opaque token (URL-safe base64 of ``after``, unpadded), so its
     text must stay stable across releases.
@@ -46,4 +48,12 @@ class RequestSlice:
     """One page of a list: the requests, and where the next page starts (None on the last)."""
 
     requests: tuple[AccessRequest, ...]
+    next: PageCursor | None
+
+
+@dataclass(frozen=True, slots=True)
+class AccessSlice:
+    """One page of a system's accesses, and where the next page starts (None on the last)."""
+
+    accesses: tuple[SystemAccess, ...]
     next: PageCursor | None

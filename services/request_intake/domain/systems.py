@@ -67,7 +67,9 @@ class SystemSpec(BaseModel):
         default_factory=tuple
     )
     client_id: Annotated[tuple[ShortText, ...], Field(max_length=20)] = Field(default_factory=tuple)
-    is_visible: bool = False
+    is_visible: bool = Field(
+        default=True, description="Listed in the portal's systems (Altinn's default: true)"
+    )
     allowed_redirect_urls: Annotated[tuple[UrlText, ...], Field(max_length=20)] = Field(default_factory=tuple)
     webhook_url: UrlText | None = Field(
         default=None, description="Extension: where outcome events are delivered, signed"
@@ -317,6 +319,9 @@ def _check_packages(body: SystemSpec, world: World) -> tuple[str, ...]:
         package = world.package(urn) if urn.startswith(PACKAGE_URN_PREFIX) else None
         if package is None:
             raise system_invalid(8, f"Unknown or malformed access package: {urn}")
+        if not package.assignable and not package.delegable:
+            # Held by no system access: neither given to an organisation nor through a client.
+            raise system_invalid(8, f"The access package can be neither assigned nor delegated: {urn}")
         if body.is_visible and not package.assignable:
             raise system_invalid(18, f"A visible system cannot hold the client package {urn}")
     return packages

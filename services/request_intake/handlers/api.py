@@ -17,12 +17,16 @@ from ..domain.requests import NaturalKey
 from ..services.requests import OpenedRequest
 from .deps import Accesses, RegisterWriter, RequestReader, Requests, RequestWriter, Systems, Urls
 from .schemas import (
+    AccessPackagesBody,
     AgentRequestBody,
     PublicUrls,
     RequestPage,
     RequestView,
+    RightsBody,
     StandardRequestBody,
     SystemBody,
+    SystemChangeView,
+    SystemUserPage,
     SystemView,
     WebhookSecretView,
     clients_json,
@@ -52,7 +56,7 @@ PageToken = Annotated[str | None, Query(max_length=200)]
     tags=["systemregister"],
 )
 async def register_system(body: SystemBody, vendor: RegisterWriter, systems: Systems) -> SystemView:
-    return SystemView.of_registration(await systems.register(body, vendor.org_no))
+    return SystemView.of_registration(await systems.register(body, vendor.org_no, vendor.client_id))
 
 
 @router.get("/systemregister/vendor", response_model=list[SystemView], tags=["systemregister"])
@@ -69,7 +73,7 @@ async def get_system(system_id: str, vendor: RegisterWriter, systems: Systems) -
 async def replace_system(
     system_id: str, body: SystemBody, vendor: RegisterWriter, systems: Systems
 ) -> SystemView:
-    return SystemView.of_registration(await systems.replace(system_id, body, vendor.org_no))
+    return SystemView.of_registration(await systems.replace(system_id, body, vendor.org_no, vendor.client_id))
 
 
 @router.post(
@@ -88,7 +92,7 @@ async def rotate_webhook_secret(
 
 @router.delete("/systemregister/vendor/{system_id}", status_code=200, tags=["systemregister"])
 async def delete_system(system_id: str, vendor: RegisterWriter, systems: Systems) -> dict[str, bool]:
-    await systems.delete(system_id, vendor.org_no)
+    await systems.delete(system_id, vendor.org_no, vendor.client_id)
     return {"deleted": True}
 
 
@@ -213,3 +217,69 @@ async def system_access_by_query(
 ) -> dict[str, object]:
     key = NaturalKey(system_id, orgno, external_ref or orgno)
     return system_access_json(await accesses.find(key, vendor.org_no))
+
+
+# -- system register: rights, packages, change log; system users per system --------------------
+
+
+@router.put(
+    "/systemregister/vendor/{system_id}/rights",
+    response_model=SystemView,
+    response_model_by_alias=True,
+    tags=["systemregister"],
+)
+async def replace_system_rights(
+    system_id: str, rights: RightsBody, vendor: RegisterWriter, systems: Systems
+) -> SystemView:
+    """Replace the system's rights; the system is checked as a whole, as when it was registered."""
+    return SystemView.of(await systems.replace_rights(system_id, rights, vendor.org_no, vendor.client_id))
+
+
+@router.put(
+    "/systemregister/vendor/{system_id}/accesspackages",
+    response_model=SystemView,
+    response_model_by_alias=True,
+    tags=["systemregister"],
+)
+async def replace_system_access_packages(
+    system_id: str, access_packages: AccessPackagesBody, vendor: RegisterWriter, systems: Systems
+) -> SystemView:
+    """Replace the system's access packages; checked as at registration (a visible system holds
+    no client packages; a package must be assignable or delegable)."""
+    changed = await systems.replace_access_packages(
+        system_id, access_packages, vendor.org_no, vendor.client_id
+    )
+    return SystemView.of(changed)
+
+
+@router.get(
+    "/systemregister/vendor/{system_id}/changelog",
+    response_model=list[SystemChangeView],
+    response_model_by_alias=True,
+    tags=["systemregister"],
+)
+async def system_changelog(
+    system_id: str, vendor: RegisterWriter, systems: Systems
+) -> list[SystemChangeView]:
+    """Every change to the system, oldest first: create, update, rights, packages."""
+    return [SystemChangeView.of(c) for c in await systems.changelog(system_id, vendor.org_no)]
+
+
+@router.get(
+    "/systemuser/vendor/bysystem/{system_id}",
+    response_model=SystemUserPage,
+    response_model_by_alias=True,
+    tags=["systemusers"],
+)
+async def system_users_of_system(
+    system_id: str,
+    vendor: RegisterWriter,
+    accesses: Accesses,
+    urls: Urls,
+    request: Request,
+    token: PageToken = None,
+) -> SystemUserPage:
+    """The live system users (standard and agent) of the vendor's system, oldest first, a page at a
+    time; ``links.next`` holds the next page's URL with its continuation token."""
+    page = await accesses.page(system_id, vendor.org_no, token)
+    return SystemUserPage.of(page, urls, request.url.path)

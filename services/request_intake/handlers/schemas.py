@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
@@ -15,22 +16,28 @@ from pydantic.alias_generators import to_camel
 from shared.events import RequestType
 from shared.world import RESOURCE_ATTRIBUTE
 
-from ..domain.accesses import Client
-from ..domain.paging import RequestSlice
+from ..domain.accesses import Client, SystemAccess
+from ..domain.paging import AccessSlice, RequestSlice
 from ..domain.references import AccessPackageRef, ResourceAttribute, Right
 from ..domain.request_specs import AgentRequestSpec, StandardRequestSpec
 from ..domain.requests import AccessRequest, RequestStatus
+from ..domain.system_changes import ChangeType, SystemChange
 from ..domain.systems import RegisteredSystem, SystemSpec
-from ..services.accesses import FoundAccess
+from ..services.accesses import AccessPage, FoundAccess
 from ..services.system_register import SystemRegistration
 
 __all__ = [
+    "AccessPackagesBody",
     "AgentRequestBody",
     "PublicUrls",
     "RequestPage",
     "RequestView",
+    "RightsBody",
     "StandardRequestBody",
     "SystemBody",
+    "SystemChangeView",
+    "SystemUserPage",
+    "SystemUserView",
     "SystemView",
     "WebhookSecretView",
     "clients_json",
@@ -67,7 +74,7 @@ class PublicUrls:
         page = "agentrequest" if request.request_type is RequestType.AGENT else "request"
         return f"{self.portal_base_url}/accessmanagement/ui/systemuser/{page}?id={request.id}"
 
-    def next_page(self, path: str, found: RequestSlice) -> str | None:
+    def next_page(self, path: str, found: RequestSlice | AccessSlice) -> str | None:
         return f"{self.api_base_url}{path}?token={found.next.to_token()}" if found.next else None
 
 
@@ -197,3 +204,87 @@ def clients_json(access_id: str, clients: list[Client]) -> dict[str, object]:
         "links": {},
         "data": [{"orgNo": c.org_no, "name": c.name} for c in clients],
     }
+
+
+RightsBody = Annotated[list[Right], Field(max_length=100)]
+"""The new rights of a system (``PUT systemregister/vendor/{id}/rights``), as in the system body."""
+AccessPackagesBody = Annotated[list[AccessPackageRef], Field(max_length=100)]
+"""The new access packages of a system (``PUT .../accesspackages``), as in the system body."""
+
+
+class SystemChangeView(BaseModel):
+    """One entry of a system's change log, as Altinn's ``SystemChangeLog`` names it (the system is
+    named by its id: this register has no internal id)."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+    system_id: str
+    changed_by_org_number: str
+    change_type: ChangeType
+    changed_data: Any = Field(
+        default=None,
+        description="What the change set: the system (create, update), its rights or its packages",
+    )
+    client_id: str | None = Field(default=None, description="The Maskinporten client that made the change")
+    created: datetime
+
+    @classmethod
+    def of(cls, change: SystemChange) -> SystemChangeView:
+        return cls(
+            system_id=change.system_id,
+            changed_by_org_number=change.changed_by_org_no,
+            change_type=change.change_type,
+            changed_data=change.changed_data,
+            client_id=change.client_id,
+            created=change.created,
+        )
+
+
+class SystemUserView(BaseModel):
+    """Altinn's system user document (a system access), as ``byquery`` also answers it."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+    id: str
+    integration_title: str
+    system_id: str
+    reportee_org_no: str
+    created: datetime
+    is_deleted: bool
+    supplier_orgno: str
+    external_ref: str
+    user_type: RequestType
+    rights: list[str]
+    access_packages: list[str]
+    supplier_name: str
+
+    @classmethod
+    def of(cls, access: SystemAccess, supplier_name: str) -> SystemUserView:
+        return cls(
+            id=access.id,
+            integration_title=access.integration_title,
+            system_id=access.system_id,
+            reportee_org_no=access.party_org_no,
+            created=access.created,
+            is_deleted=access.is_deleted,
+            supplier_orgno=access.vendor_org_no,
+            external_ref=access.external_ref,
+            user_type=access.request_type,
+            rights=list(access.rights),
+            access_packages=list(access.access_packages),
+            supplier_name=supplier_name,
+        )
+
+
+class SystemUserPage(BaseModel):
+    """A page of a system's system users: ``links.next`` continues the list (null on the last)."""
+
+    links: dict[str, str | None]
+    data: list[SystemUserView]
+
+    @classmethod
+    def of(cls, page: AccessPage, urls: PublicUrls, path: str) -> SystemUserPage:
+        return cls(
+            links={"next": urls.next_page(path, page.found)},
+            data=[SystemUserView.of(a, page.supplier_name) for a in page.found.accesses],
+        )

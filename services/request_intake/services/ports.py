@@ -17,8 +17,9 @@ from shared import events as ev
 from ..domain.accesses import SystemAccess
 from ..domain.applied import Applied
 from ..domain.duplicates import CreationDecision
-from ..domain.paging import PageCursor, RequestSlice
+from ..domain.paging import AccessSlice, PageCursor, RequestSlice
 from ..domain.requests import AccessRequest, NaturalKey, RequestTransition
+from ..domain.system_changes import SystemChange
 from ..domain.systems import RegisteredSystem
 
 __all__ = [
@@ -49,15 +50,29 @@ class SystemStore(Protocol):
         """All of a vendor's systems, deleted ones included, by id."""
         ...
 
-    async def add(self, applied: Applied[RegisteredSystem, ev.SystemRegistered]) -> bool:
-        """Store a new system with its event; False, and nothing written, when the id is taken."""
+    async def add(
+        self, applied: Applied[RegisteredSystem, ev.SystemRegistered], change: SystemChange | None = None
+    ) -> bool:
+        """Store a new system with its event and its change-log entry; False, and nothing
+        written, when the id is taken.
+
+        Raises the ``AUTH.VLD-00004`` refusal (``domain.system_changes.client_ids_taken``),
+        writing nothing, when another live system lists one of its client ids: the check and
+        the write are one atomic step.
+        """
         ...
 
     async def save(
         self,
         applied: Applied[RegisteredSystem, ev.SystemUpdated | ev.SystemDeleted | ev.WebhookSecretsChanged],
+        change: SystemChange | None = None,
     ) -> None:
-        """Overwrite a system, with its events."""
+        """Overwrite a system, with its events and its change-log entry; as ``add`` for client
+        ids. A deleted system frees its client ids."""
+        ...
+
+    async def changelog(self, system_id: str) -> list[SystemChange]:
+        """The system's change-log entries, oldest first."""
         ...
 
 
@@ -127,6 +142,10 @@ class AccessReader(Protocol):
 
     async def clients_of(self, access_id: str) -> list[str]:
         """Organisation numbers of the access's clients, sorted."""
+        ...
+
+    async def page_by_system(self, system_id: str, after: PageCursor | None, size: int) -> AccessSlice:
+        """A system's live accesses (standard and agent) in creation order."""
         ...
 
 

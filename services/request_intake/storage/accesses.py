@@ -15,6 +15,7 @@ import asyncio
 from redis.asyncio import Redis
 
 from ..domain.accesses import SystemAccess
+from ..domain.paging import AccessSlice, PageCursor
 from ..domain.requests import NaturalKey
 from .keys import IntakeKeys
 from .records import decode_access
@@ -93,3 +94,18 @@ class RedisAccessReader:
 
     async def clients_of(self, access_id: str) -> list[str]:
         return sorted(str(c) for c in await self._redis.smembers(self._keys.clients(access_id)))
+
+    async def page_by_system(self, system_id: str, after: PageCursor | None, size: int) -> AccessSlice:
+        start = f"({after.after}" if after else "-"
+        members = [
+            _text(m)
+            for m in await self._redis.zrangebylex(
+                self._keys.accesses_by_system(system_id), start, "+", start=0, num=size + 1
+            )
+        ]
+        page = members[:size]
+        raws = await self._redis.mget([self._keys.access(m.split(":", 1)[1]) for m in page]) if page else []
+        # A deletion removes the entry with the access's change; the filter is for a reader that
+        # raced it between the two reads.
+        accesses = tuple(a for a in (decode_access(raw) for raw in raws if raw) if not a.is_deleted)
+        return AccessSlice(accesses, PageCursor(page[-1]) if len(members) > size else None)

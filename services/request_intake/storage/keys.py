@@ -37,6 +37,14 @@ class IntakeKeys:
         """Set of a vendor's system ids."""
         return f"{self.prefix}:systems:vendor:{org_no}"
 
+    def client_id_owner(self, client_id_key: str) -> str:
+        """The id of the live system that lists a client id (``domain.system_changes.client_id_key``)."""
+        return f"{self.prefix}:clientid:{client_id_key}"
+
+    def changelog(self, system_id: str) -> str:
+        """List of a system's change-log entries (JSON), oldest first."""
+        return f"{self.prefix}:changelog:{system_id}"
+
     def request(self, request_id: str) -> str:
         return f"{self.prefix}:request:{request_id}"
 
@@ -54,6 +62,11 @@ class IntakeKeys:
     def live_access(self, key: NaturalKey) -> str:
         """The id of the live access under a natural key (deleted when the access is)."""
         return f"{self.prefix}:accesskey:{natural_key_hash(key)}"
+
+    def accesses_by_system(self, system_id: str) -> str:
+        """Sorted set of ``<created ms, 13 digits>:<access id>`` of a system's live accesses,
+        all scores 0: lexical = creation order."""
+        return f"{self.prefix}:accesses:bysystem:{system_id}"
 
     def clients(self, access_id: str) -> str:
         """Set of the client organisation numbers of an agent access."""

@@ -16,7 +16,7 @@ from shared.idempotency import Plan, Write, apply_once
 from ..domain.accesses import SystemAccess, mark_deleted
 from ..domain.requests import NaturalKey, RequestTransition
 from .keys import IntakeKeys
-from .records import decode_access, decode_request, encode_access, encode_request
+from .records import access_by_system_member, decode_access, decode_request, encode_access, encode_request
 
 __all__ = ["RedisOutcomeStore"]
 
@@ -48,6 +48,9 @@ class RedisOutcomeStore:
                 if access is not None:
                     p.set(self._keys.access(access.id), encode_access(access))
                     p.set(self._keys.live_access(access.natural_key), access.id)
+                    p.zadd(
+                        self._keys.accesses_by_system(access.system_id), {access_by_system_member(access): 0}
+                    )
 
             return write
 
@@ -70,6 +73,7 @@ class RedisOutcomeStore:
                 if live_id == access_id:
                     p.delete(live_key)
                 p.delete(self._keys.clients(access_id))
+                p.zrem(self._keys.accesses_by_system(deleted.system_id), access_by_system_member(deleted))
 
             return write
 

@@ -13,14 +13,18 @@ from shared.events import RequestType
 
 from ..domain.accesses import SystemAccess
 from ..domain.requests import AccessRequest
+from ..domain.system_changes import SystemChange
 from ..domain.systems import RegisteredSystem, SystemSpec, WebhookKey
 
 __all__ = [
+    "access_by_system_member",
     "by_system_member",
     "decode_access",
+    "decode_change",
     "decode_request",
     "decode_system",
     "encode_access",
+    "encode_change",
     "encode_request",
     "encode_system",
     "epoch_ms",
@@ -49,6 +53,19 @@ def _from_epoch_ms(ms: int) -> datetime:
 def by_system_member(request: AccessRequest) -> str:
     """The request's entry in its system's list; sorts by creation time."""
     return f"{epoch_ms(request.created):013d}:{request.id}"
+
+
+def access_by_system_member(access: SystemAccess) -> str:
+    """The access's entry in its system's list of accesses; sorts by creation time."""
+    return f"{epoch_ms(access.created):013d}:{access.id}"
+
+
+def encode_change(change: SystemChange) -> str:
+    return change.model_dump_json()
+
+
+def decode_change(raw: str | bytes) -> SystemChange:
+    return SystemChange.model_validate_json(raw)
 
 
 def encode_system(system: RegisteredSystem) -> str:

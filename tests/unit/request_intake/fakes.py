@@ -14,7 +14,7 @@ from uuid import UUID
 from services.request_intake.domain.accesses import SystemAccess, mark_deleted
 from services.request_intake.domain.applied import Applied
 from services.request_intake.domain.duplicates import CreateNew, CreationDecision, decide_creation
-from services.request_intake.domain.paging import PageCursor, RequestSlice
+from services.request_intake.domain.paging import AccessSlice, PageCursor, RequestSlice
 from services.request_intake.domain.references import AccessPackageRef, ResourceAttribute, Right
 from services.request_intake.domain.request_specs import AgentRequestSpec, StandardRequestSpec
 from services.request_intake.domain.requests import (
@@ -22,6 +22,12 @@ from services.request_intake.domain.requests import (
     NaturalKey,
     RequestTransition,
     mark_withdrawn,
+)
+from services.request_intake.domain.system_changes import (
+    SystemChange,
+    client_id_key,
+    client_ids_in_use,
+    client_ids_taken,
 )
 from services.request_intake.domain.systems import RegisteredSystem, SystemSpec
 from shared import events as ev
@@ -95,6 +101,9 @@ class Memory:
     accesses: dict[str, SystemAccess] = field(default_factory=dict)
     live_access: dict[NaturalKey, str] = field(default_factory=dict)
     clients: dict[str, set[str]] = field(default_factory=dict)
+    client_id_owners: dict[str, str] = field(default_factory=dict)
+    """``client_id_key`` of each client id a live system lists -> that system's id."""
+    changelogs: dict[str, list[SystemChange]] = field(default_factory=dict)
     applied_events: set[UUID] = field(default_factory=set)
     outbox: list[ev.Message] = field(default_factory=list)
     """Events written with a state change, in order."""
@@ -118,20 +127,37 @@ class MemorySystemStore:
         systems = self.memory.systems.values()
         return sorted((s for s in systems if s.vendor_org_no == vendor_org_no), key=lambda s: s.id)
 
-    async def add(self, applied: Applied[RegisteredSystem, ev.SystemRegistered]) -> bool:
+    async def changelog(self, system_id: str) -> list[SystemChange]:
+        return list(self.memory.changelogs.get(system_id, ()))
+
+    async def add(
+        self, applied: Applied[RegisteredSystem, ev.SystemRegistered], change: SystemChange | None = None
+    ) -> bool:
         if applied.record.id in self.memory.systems:
             return False
-        self._write(applied)
+        self._write(applied, change)
         return True
 
     async def save(
         self,
         applied: Applied[RegisteredSystem, ev.SystemUpdated | ev.SystemDeleted | ev.WebhookSecretsChanged],
+        change: SystemChange | None = None,
     ) -> None:
-        self._write(applied)
+        self._write(applied, change)
 
-    def _write(self, applied: Applied[RegisteredSystem, ev.Message]) -> None:
-        self.memory.systems[applied.record.id] = applied.record
+    def _write(self, applied: Applied[RegisteredSystem, ev.Message], change: SystemChange | None) -> None:
+        system = applied.record
+        listed = () if system.is_deleted else system.spec.client_id
+        taken = client_ids_in_use(listed, self.memory.client_id_owners, system.id)
+        if taken:
+            raise client_ids_taken(taken)
+        owners = self.memory.client_id_owners
+        for key in [k for k, owner in owners.items() if owner == system.id]:
+            del owners[key]
+        owners.update({client_id_key(c): system.id for c in listed})
+        self.memory.systems[system.id] = system
+        if change is not None:
+            self.memory.changelogs.setdefault(system.id, []).append(change)
         self.memory.outbox.extend(applied.events)
 
 
@@ -239,6 +265,17 @@ class MemoryAccessReader:
 
     async def clients_of(self, access_id: str) -> list[str]:
         return sorted(self.memory.clients.get(access_id, set()))
+
+    async def page_by_system(self, system_id: str, after: PageCursor | None, size: int) -> AccessSlice:
+        listed = sorted(
+            (f"{int(a.created.timestamp() * 1000):013d}:{a.id}", a)
+            for a in self.memory.accesses.values()
+            if a.system_id == system_id and not a.is_deleted
+        )
+        rest = [(member, a) for member, a in listed if after is None or member > after.after]
+        page = rest[:size]
+        cursor = PageCursor(page[-1][0]) if len(rest) > size else None
+        return AccessSlice(tuple(a for _, a in page), cursor)
 
 
 def registered(spec: SystemSpec | None = None, vendor: str = SMARTCLOUD) -> RegisteredSystem:

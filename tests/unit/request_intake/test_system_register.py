@@ -57,7 +57,9 @@ async def test_register_reveals_a_random_webhook_secret_and_stores_it_sealed(
 
 async def test_every_system_gets_its_own_secret(systems: SystemRegister) -> None:
     first = await systems.register(seeded_spec(webhookUrl=HOOK), SMARTCLOUD)
-    second = await systems.register(seeded_spec(id="314000110_second", webhookUrl=HOOK), SMARTCLOUD)
+    # Its own client id too: a client id names one system.
+    second_spec = seeded_spec(id="314000110_second", clientId=["second-client"], webhookUrl=HOOK)
+    second = await systems.register(second_spec, SMARTCLOUD)
     assert first.webhook_secret != second.webhook_secret
 
 
