@@ -35,7 +35,7 @@ CHANGES = f"{BASE}/systemuser/changerequest/vendor"
 KRAV, MVA = "ske-krav-og-betalinger", "app_skd_mva-melding"
 SYKMELDING = "nav-sykmelding"  # in no package the party can give: only a right grants it
 SKATT = "urn:altinn:accesspackage:skattnaering"
-OTHER_VENDOR = "313222225"
+OTHER_VENDOR = FLINK = "313222225"  # FLINK REGNSKAP AS: another vendor, and a facilitator
 
 
 def right(resource: str) -> dict[str, Any]:
@@ -250,3 +250,15 @@ async def test_scopes(intake: RunningIntake, token_for: TokenFactory) -> None:
     response = await post_change(intake, read_only, access_id, {"requiredRights": [right(MVA)]})
     assert_problem(response, 403)
     assert_problem(await intake.client.get(f"{CHANGES}/{uuid.uuid4()}"), 401)
+
+
+async def test_a_client_system_user_can_be_changed(intake: RunningIntake, token_for: TokenFactory) -> None:
+    """Beyond Altinn (which answers AUTH-00015): a client system user's packages can be changed."""
+    auth = intake.auth(token_for())
+    access_id, _ = await approved(intake, token_for, agent=True)
+    lonn = {"urn": "urn:altinn:accesspackage:regnskapsforer-lonn"}
+    created = await post_change(intake, auth, access_id, {"unwantedAccessPackages": [lonn]})
+    assert created.status_code == 201, created.text
+    assert created.json()["partyOrgNo"] == FLINK  # the facilitator
+    refused = await post_change(intake, auth, access_id, {"requiredRights": [right(MVA)]})
+    assert_problem(refused, 400, "AUTH-00058")
