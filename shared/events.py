@@ -245,6 +245,91 @@ class SystemAccessDeleted(Message):
     deleted_by: str
 
 
+# -- change requests: a vendor asks to change the rights and packages of a live access ---------
+
+
+class SystemAccessChangeRequested(Message):
+    """A vendor asked a party to change a system access: rights and packages it must hold
+    (``required*``) and must not hold (``unwanted*``); carries what the approval page shows."""
+
+    event_type: ClassVar[str] = "SystemAccessChangeRequested"
+    change_request_id: UUID = Field(description="The vendor's correlation id")
+    system_access_id: UUID
+    request_type: RequestType = Field(description="The kind of the system access (standard or agent)")
+    system_id: str
+    system_name: dict[str, str]
+    vendor_org_no: str
+    party_org_no: str
+    external_ref: str
+    required_rights: tuple[str, ...] = ()
+    unwanted_rights: tuple[str, ...] = ()
+    required_access_packages: tuple[str, ...] = ()
+    unwanted_access_packages: tuple[str, ...] = ()
+    redirect_url: str | None = None
+    created: datetime
+    expires_at: datetime
+
+
+class ChangeRequestWithdrawn(Message):
+    event_type: ClassVar[str] = "ChangeRequestWithdrawn"
+    change_request_id: UUID
+    system_access_id: UUID
+    system_id: str
+    vendor_org_no: str
+    party_org_no: str
+
+
+class DecideChangeRequest(Message):
+    """Command from the portal: apply a person's decision (approve or reject) to a change request."""
+
+    event_type: ClassVar[str] = "DecideChangeRequest"
+    change_request_id: UUID
+    party_org_no: str
+    decision: Decision
+    actor_pid: str = Field(description="National identity number of the person deciding")
+
+
+class SystemAccessChanged(Message):
+    """A change request was approved: the access now holds ``rights`` and ``accessPackages``."""
+
+    event_type: ClassVar[str] = "SystemAccessChanged"
+    change_request_id: UUID
+    system_access_id: UUID
+    request_type: RequestType
+    system_id: str
+    vendor_org_no: str
+    party_org_no: str
+    external_ref: str
+    rights_added: tuple[str, ...] = ()
+    rights_removed: tuple[str, ...] = ()
+    access_packages_added: tuple[str, ...] = ()
+    access_packages_removed: tuple[str, ...] = ()
+    rights: tuple[str, ...] = Field(default=(), description="The access's rights after the change")
+    access_packages: tuple[str, ...] = Field(default=(), description="Its packages after the change")
+    changed_by: str
+    changed_at: datetime
+
+
+class SystemAccessChangeRejected(Message):
+    event_type: ClassVar[str] = "SystemAccessChangeRejected"
+    change_request_id: UUID
+    system_access_id: UUID
+    system_id: str
+    vendor_org_no: str
+    party_org_no: str
+    rejected_by: str
+    rejected_at: datetime
+
+
+class ChangeRequestTimedOut(Message):
+    event_type: ClassVar[str] = "ChangeRequestTimedOut"
+    change_request_id: UUID
+    system_access_id: UUID
+    system_id: str
+    vendor_org_no: str
+    party_org_no: str
+
+
 ALL_MESSAGES: tuple[type[Message], ...] = (
     SystemRegistered,
     SystemUpdated,
@@ -261,6 +346,12 @@ ALL_MESSAGES: tuple[type[Message], ...] = (
     ClientAdded,
     ClientRemoved,
     SystemAccessDeleted,
+    SystemAccessChangeRequested,
+    ChangeRequestWithdrawn,
+    DecideChangeRequest,
+    SystemAccessChanged,
+    SystemAccessChangeRejected,
+    ChangeRequestTimedOut,
 )
 
 
@@ -406,3 +497,56 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "deletedBy": "12887010186",
     },
 }
+
+_CHANGE = "5b1c7a0e-8d2f-4c3b-9a41-2e6f0d9c8b71"
+_CHANGE_KEY = {**_KEY, "changeRequestId": _CHANGE, "systemAccessId": _REQ}
+EXAMPLES.update(
+    {
+        "SystemAccessChangeRequested": {
+            **_base(16),
+            **_CHANGE_KEY,
+            "requestType": "standard",
+            "systemName": {"nb": "SmartCloud", "en": "SmartCloud", "nn": "SmartCloud"},
+            "externalRef": "310614289",
+            "requiredRights": ["app_skd_mva-melding"],
+            "unwantedRights": ["ske-krav-og-betalinger"],
+            "requiredAccessPackages": ["urn:altinn:accesspackage:regnskap-okonomi-rapport"],
+            "unwantedAccessPackages": [],
+            "redirectUrl": "https://smartcloud.example/receipt",
+            "created": "2026-11-29T10:00:00Z",
+            "expiresAt": "2027-05-28T10:00:00Z",
+        },
+        "ChangeRequestWithdrawn": {**_base(17), **_CHANGE_KEY},
+        "DecideChangeRequest": {
+            **_base(18),
+            "changeRequestId": _CHANGE,
+            "partyOrgNo": "310614289",
+            "decision": "approve",
+            "actorPid": "12887010186",
+        },
+        "SystemAccessChanged": {
+            **_base(19),
+            **_CHANGE_KEY,
+            "requestType": "standard",
+            "externalRef": "310614289",
+            "rightsAdded": ["app_skd_mva-melding"],
+            "rightsRemoved": ["ske-krav-og-betalinger"],
+            "accessPackagesAdded": ["urn:altinn:accesspackage:regnskap-okonomi-rapport"],
+            "accessPackagesRemoved": [],
+            "rights": ["app_skd_mva-melding"],
+            "accessPackages": [
+                "urn:altinn:accesspackage:skattnaering",
+                "urn:altinn:accesspackage:regnskap-okonomi-rapport",
+            ],
+            "changedBy": "12887010186",
+            "changedAt": "2026-11-29T10:00:00Z",
+        },
+        "SystemAccessChangeRejected": {
+            **_base(20),
+            **_CHANGE_KEY,
+            "rejectedBy": "12887010186",
+            "rejectedAt": "2026-11-29T10:00:00Z",
+        },
+        "ChangeRequestTimedOut": {**_base(21), **_CHANGE_KEY},
+    }
+)

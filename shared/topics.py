@@ -168,6 +168,50 @@ ACCESS_DELETED = Topic(
     consumers=_OUTCOME_READERS,
 )
 
+# Change requests: intake announces them, the portal decides them, approval reports the outcome.
+CHANGE_REQUESTED = Topic(
+    "sysaccess.change-requested.v1",
+    ev.SystemAccessChangeRequested,
+    "change_request_id",
+    producer=REQUEST_INTAKE,
+    consumers=(APPROVAL,),
+)
+CHANGE_REQUEST_WITHDRAWN = Topic(
+    "sysaccess.change-request-withdrawn.v1",
+    ev.ChangeRequestWithdrawn,
+    "change_request_id",
+    producer=REQUEST_INTAKE,
+    consumers=(APPROVAL,),
+)
+DECIDE_CHANGE_REQUEST = Topic(
+    "sysaccess.decide-change-request.v1",
+    ev.DecideChangeRequest,
+    "change_request_id",
+    producer=APPROVAL,
+    consumers=(APPROVAL,),
+)
+ACCESS_CHANGED = Topic(
+    "sysaccess.access-changed.v1",
+    ev.SystemAccessChanged,
+    "change_request_id",
+    producer=APPROVAL,
+    consumers=_OUTCOME_READERS,
+)
+CHANGE_REJECTED = Topic(
+    "sysaccess.change-rejected.v1",
+    ev.SystemAccessChangeRejected,
+    "change_request_id",
+    producer=APPROVAL,
+    consumers=_OUTCOME_READERS,
+)
+CHANGE_REQUEST_TIMED_OUT = Topic(
+    "sysaccess.change-request-timed-out.v1",
+    ev.ChangeRequestTimedOut,
+    "change_request_id",
+    producer=APPROVAL,
+    consumers=_OUTCOME_READERS,
+)
+
 # Deliveries (e-mail, webhooks) the notifier gave up on after its retries.
 NOTIFICATIONS_DEAD_LETTER = "sysaccess.notifications.dlq"
 NOTIFICATIONS_DEAD_LETTER_PRODUCER = NOTIFIER
@@ -188,6 +232,12 @@ ALL_TOPICS: tuple[Topic, ...] = (
     CLIENT_ADDED,
     CLIENT_REMOVED,
     ACCESS_DELETED,
+    CHANGE_REQUESTED,
+    CHANGE_REQUEST_WITHDRAWN,
+    DECIDE_CHANGE_REQUEST,
+    ACCESS_CHANGED,
+    CHANGE_REJECTED,
+    CHANGE_REQUEST_TIMED_OUT,
 )
 
 

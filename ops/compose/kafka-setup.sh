@@ -34,6 +34,12 @@ $K/kafka-topics.sh --bootstrap-server $BOOTSTRAP --command-config $CONFIG --crea
 $K/kafka-topics.sh --bootstrap-server $BOOTSTRAP --command-config $CONFIG --create --if-not-exists --topic 'sysaccess.client-added.v1' --partitions 3 --replication-factor 1
 $K/kafka-topics.sh --bootstrap-server $BOOTSTRAP --command-config $CONFIG --create --if-not-exists --topic 'sysaccess.client-removed.v1' --partitions 3 --replication-factor 1
 $K/kafka-topics.sh --bootstrap-server $BOOTSTRAP --command-config $CONFIG --create --if-not-exists --topic 'sysaccess.access-deleted.v1' --partitions 3 --replication-factor 1
+$K/kafka-topics.sh --bootstrap-server $BOOTSTRAP --command-config $CONFIG --create --if-not-exists --topic 'sysaccess.change-requested.v1' --partitions 3 --replication-factor 1
+$K/kafka-topics.sh --bootstrap-server $BOOTSTRAP --command-config $CONFIG --create --if-not-exists --topic 'sysaccess.change-request-withdrawn.v1' --partitions 3 --replication-factor 1
+$K/kafka-topics.sh --bootstrap-server $BOOTSTRAP --command-config $CONFIG --create --if-not-exists --topic 'sysaccess.decide-change-request.v1' --partitions 3 --replication-factor 1
+$K/kafka-topics.sh --bootstrap-server $BOOTSTRAP --command-config $CONFIG --create --if-not-exists --topic 'sysaccess.access-changed.v1' --partitions 3 --replication-factor 1
+$K/kafka-topics.sh --bootstrap-server $BOOTSTRAP --command-config $CONFIG --create --if-not-exists --topic 'sysaccess.change-rejected.v1' --partitions 3 --replication-factor 1
+$K/kafka-topics.sh --bootstrap-server $BOOTSTRAP --command-config $CONFIG --create --if-not-exists --topic 'sysaccess.change-request-timed-out.v1' --partitions 3 --replication-factor 1
 $K/kafka-topics.sh --bootstrap-server $BOOTSTRAP --command-config $CONFIG --create --if-not-exists --topic 'sysaccess.system-registered.v1.dlq' --partitions 1 --replication-factor 1
 $K/kafka-topics.sh --bootstrap-server $BOOTSTRAP --command-config $CONFIG --create --if-not-exists --topic 'sysaccess.system-updated.v1.dlq' --partitions 1 --replication-factor 1
 $K/kafka-topics.sh --bootstrap-server $BOOTSTRAP --command-config $CONFIG --create --if-not-exists --topic 'sysaccess.system-deleted.v1.dlq' --partitions 1 --replication-factor 1
@@ -49,6 +55,12 @@ $K/kafka-topics.sh --bootstrap-server $BOOTSTRAP --command-config $CONFIG --crea
 $K/kafka-topics.sh --bootstrap-server $BOOTSTRAP --command-config $CONFIG --create --if-not-exists --topic 'sysaccess.client-added.v1.dlq' --partitions 1 --replication-factor 1
 $K/kafka-topics.sh --bootstrap-server $BOOTSTRAP --command-config $CONFIG --create --if-not-exists --topic 'sysaccess.client-removed.v1.dlq' --partitions 1 --replication-factor 1
 $K/kafka-topics.sh --bootstrap-server $BOOTSTRAP --command-config $CONFIG --create --if-not-exists --topic 'sysaccess.access-deleted.v1.dlq' --partitions 1 --replication-factor 1
+$K/kafka-topics.sh --bootstrap-server $BOOTSTRAP --command-config $CONFIG --create --if-not-exists --topic 'sysaccess.change-requested.v1.dlq' --partitions 1 --replication-factor 1
+$K/kafka-topics.sh --bootstrap-server $BOOTSTRAP --command-config $CONFIG --create --if-not-exists --topic 'sysaccess.change-request-withdrawn.v1.dlq' --partitions 1 --replication-factor 1
+$K/kafka-topics.sh --bootstrap-server $BOOTSTRAP --command-config $CONFIG --create --if-not-exists --topic 'sysaccess.decide-change-request.v1.dlq' --partitions 1 --replication-factor 1
+$K/kafka-topics.sh --bootstrap-server $BOOTSTRAP --command-config $CONFIG --create --if-not-exists --topic 'sysaccess.access-changed.v1.dlq' --partitions 1 --replication-factor 1
+$K/kafka-topics.sh --bootstrap-server $BOOTSTRAP --command-config $CONFIG --create --if-not-exists --topic 'sysaccess.change-rejected.v1.dlq' --partitions 1 --replication-factor 1
+$K/kafka-topics.sh --bootstrap-server $BOOTSTRAP --command-config $CONFIG --create --if-not-exists --topic 'sysaccess.change-request-timed-out.v1.dlq' --partitions 1 --replication-factor 1
 $K/kafka-topics.sh --bootstrap-server $BOOTSTRAP --command-config $CONFIG --create --if-not-exists --topic 'sysaccess.notifications.dlq' --partitions 1 --replication-factor 1
 
 acl --allow-principal 'User:request-intake' --operation Write --topic 'sysaccess.system-registered.v1'
@@ -57,6 +69,8 @@ acl --allow-principal 'User:request-intake' --operation Write --topic 'sysaccess
 acl --allow-principal 'User:request-intake' --operation Write --topic 'sysaccess.webhook-secrets-changed.v1'
 acl --allow-principal 'User:request-intake' --operation Write --topic 'sysaccess.access-requested.v1'
 acl --allow-principal 'User:request-intake' --operation Write --topic 'sysaccess.request-withdrawn.v1'
+acl --allow-principal 'User:request-intake' --operation Write --topic 'sysaccess.change-requested.v1'
+acl --allow-principal 'User:request-intake' --operation Write --topic 'sysaccess.change-request-withdrawn.v1'
 acl --allow-principal 'User:request-intake' --operation Write --topic 'sysaccess.access-created.v1.dlq'
 acl --allow-principal 'User:request-intake' --operation Write --topic 'sysaccess.request-rejected.v1.dlq'
 acl --allow-principal 'User:request-intake' --operation Write --topic 'sysaccess.request-escalated.v1.dlq'
@@ -64,6 +78,9 @@ acl --allow-principal 'User:request-intake' --operation Write --topic 'sysaccess
 acl --allow-principal 'User:request-intake' --operation Write --topic 'sysaccess.client-added.v1.dlq'
 acl --allow-principal 'User:request-intake' --operation Write --topic 'sysaccess.client-removed.v1.dlq'
 acl --allow-principal 'User:request-intake' --operation Write --topic 'sysaccess.access-deleted.v1.dlq'
+acl --allow-principal 'User:request-intake' --operation Write --topic 'sysaccess.access-changed.v1.dlq'
+acl --allow-principal 'User:request-intake' --operation Write --topic 'sysaccess.change-rejected.v1.dlq'
+acl --allow-principal 'User:request-intake' --operation Write --topic 'sysaccess.change-request-timed-out.v1.dlq'
 acl --allow-principal 'User:request-intake' --operation Read --topic 'sysaccess.access-created.v1'
 acl --allow-principal 'User:request-intake' --operation Read --topic 'sysaccess.request-rejected.v1'
 acl --allow-principal 'User:request-intake' --operation Read --topic 'sysaccess.request-escalated.v1'
@@ -71,6 +88,9 @@ acl --allow-principal 'User:request-intake' --operation Read --topic 'sysaccess.
 acl --allow-principal 'User:request-intake' --operation Read --topic 'sysaccess.client-added.v1'
 acl --allow-principal 'User:request-intake' --operation Read --topic 'sysaccess.client-removed.v1'
 acl --allow-principal 'User:request-intake' --operation Read --topic 'sysaccess.access-deleted.v1'
+acl --allow-principal 'User:request-intake' --operation Read --topic 'sysaccess.access-changed.v1'
+acl --allow-principal 'User:request-intake' --operation Read --topic 'sysaccess.change-rejected.v1'
+acl --allow-principal 'User:request-intake' --operation Read --topic 'sysaccess.change-request-timed-out.v1'
 acl --allow-principal 'User:request-intake' --operation Describe --topic 'sysaccess.' --resource-pattern-type prefixed
 acl --allow-principal 'User:request-intake' --operation Read --group 'request-intake' --resource-pattern-type prefixed
 acl --allow-principal 'User:request-intake' --operation IdempotentWrite --cluster
@@ -83,18 +103,28 @@ acl --allow-principal 'User:approval' --operation Write --topic 'sysaccess.escal
 acl --allow-principal 'User:approval' --operation Write --topic 'sysaccess.client-added.v1'
 acl --allow-principal 'User:approval' --operation Write --topic 'sysaccess.client-removed.v1'
 acl --allow-principal 'User:approval' --operation Write --topic 'sysaccess.access-deleted.v1'
+acl --allow-principal 'User:approval' --operation Write --topic 'sysaccess.decide-change-request.v1'
+acl --allow-principal 'User:approval' --operation Write --topic 'sysaccess.access-changed.v1'
+acl --allow-principal 'User:approval' --operation Write --topic 'sysaccess.change-rejected.v1'
+acl --allow-principal 'User:approval' --operation Write --topic 'sysaccess.change-request-timed-out.v1'
 acl --allow-principal 'User:approval' --operation Write --topic 'sysaccess.system-registered.v1.dlq'
 acl --allow-principal 'User:approval' --operation Write --topic 'sysaccess.system-updated.v1.dlq'
 acl --allow-principal 'User:approval' --operation Write --topic 'sysaccess.system-deleted.v1.dlq'
 acl --allow-principal 'User:approval' --operation Write --topic 'sysaccess.access-requested.v1.dlq'
 acl --allow-principal 'User:approval' --operation Write --topic 'sysaccess.request-withdrawn.v1.dlq'
 acl --allow-principal 'User:approval' --operation Write --topic 'sysaccess.decide-request.v1.dlq'
+acl --allow-principal 'User:approval' --operation Write --topic 'sysaccess.change-requested.v1.dlq'
+acl --allow-principal 'User:approval' --operation Write --topic 'sysaccess.change-request-withdrawn.v1.dlq'
+acl --allow-principal 'User:approval' --operation Write --topic 'sysaccess.decide-change-request.v1.dlq'
 acl --allow-principal 'User:approval' --operation Read --topic 'sysaccess.system-registered.v1'
 acl --allow-principal 'User:approval' --operation Read --topic 'sysaccess.system-updated.v1'
 acl --allow-principal 'User:approval' --operation Read --topic 'sysaccess.system-deleted.v1'
 acl --allow-principal 'User:approval' --operation Read --topic 'sysaccess.access-requested.v1'
 acl --allow-principal 'User:approval' --operation Read --topic 'sysaccess.request-withdrawn.v1'
 acl --allow-principal 'User:approval' --operation Read --topic 'sysaccess.decide-request.v1'
+acl --allow-principal 'User:approval' --operation Read --topic 'sysaccess.change-requested.v1'
+acl --allow-principal 'User:approval' --operation Read --topic 'sysaccess.change-request-withdrawn.v1'
+acl --allow-principal 'User:approval' --operation Read --topic 'sysaccess.decide-change-request.v1'
 acl --allow-principal 'User:approval' --operation Describe --topic 'sysaccess.' --resource-pattern-type prefixed
 acl --allow-principal 'User:approval' --operation Read --group 'approval' --resource-pattern-type prefixed
 acl --allow-principal 'User:approval' --operation IdempotentWrite --cluster
@@ -110,6 +140,9 @@ acl --allow-principal 'User:notifier' --operation Write --topic 'sysaccess.escal
 acl --allow-principal 'User:notifier' --operation Write --topic 'sysaccess.client-added.v1.dlq'
 acl --allow-principal 'User:notifier' --operation Write --topic 'sysaccess.client-removed.v1.dlq'
 acl --allow-principal 'User:notifier' --operation Write --topic 'sysaccess.access-deleted.v1.dlq'
+acl --allow-principal 'User:notifier' --operation Write --topic 'sysaccess.access-changed.v1.dlq'
+acl --allow-principal 'User:notifier' --operation Write --topic 'sysaccess.change-rejected.v1.dlq'
+acl --allow-principal 'User:notifier' --operation Write --topic 'sysaccess.change-request-timed-out.v1.dlq'
 acl --allow-principal 'User:notifier' --operation Write --topic 'sysaccess.notifications.dlq'
 acl --allow-principal 'User:notifier' --operation Read --topic 'sysaccess.system-registered.v1'
 acl --allow-principal 'User:notifier' --operation Read --topic 'sysaccess.system-updated.v1'
@@ -123,6 +156,9 @@ acl --allow-principal 'User:notifier' --operation Read --topic 'sysaccess.escala
 acl --allow-principal 'User:notifier' --operation Read --topic 'sysaccess.client-added.v1'
 acl --allow-principal 'User:notifier' --operation Read --topic 'sysaccess.client-removed.v1'
 acl --allow-principal 'User:notifier' --operation Read --topic 'sysaccess.access-deleted.v1'
+acl --allow-principal 'User:notifier' --operation Read --topic 'sysaccess.access-changed.v1'
+acl --allow-principal 'User:notifier' --operation Read --topic 'sysaccess.change-rejected.v1'
+acl --allow-principal 'User:notifier' --operation Read --topic 'sysaccess.change-request-timed-out.v1'
 acl --allow-principal 'User:notifier' --operation Describe --topic 'sysaccess.' --resource-pattern-type prefixed
 acl --allow-principal 'User:notifier' --operation Read --group 'notifier' --resource-pattern-type prefixed
 acl --allow-principal 'User:notifier' --operation IdempotentWrite --cluster

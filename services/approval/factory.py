@@ -10,12 +10,12 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 
-from shared.events import DecideRequest
+from shared.events import DecideChangeRequest, DecideRequest
 from shared.observability import configure_logging
 from shared.ratelimit import RateLimit, RedisRateLimiter
 from shared.routing import declare_publishers, subscribe
 from shared.runtime import ServiceRuntime
-from shared.topics import DECIDE_REQUEST
+from shared.topics import DECIDE_CHANGE_REQUEST, DECIDE_REQUEST
 from shared.tracing import configure_tracing
 from shared.webapp import create_service_app
 from shared.world import load_world
@@ -26,6 +26,7 @@ from .handlers.deps import PortalContext
 from .handlers.login import CALLBACK_PATH, LOGOUT_COMPLETE_PATH
 from .handlers.web import install_portal
 from .services.access_details import AccessDetails
+from .services.change_requests import ChangeRequestPortal, ChangeRequestsArriving, ChangeRequestWorker
 from .services.client_admin import ClientAdministration
 from .services.decisions import DecisionWorker, InlineDecisions
 from .services.expiry import ExpiryJob
@@ -36,6 +37,7 @@ from .services.portal import Portal
 from .services.projections import Projections
 from .settings import ApprovalSettings
 from .storage.accesses import RedisAccesses
+from .storage.change_requests import RedisChangeRequests
 from .storage.decision_commands import KafkaDecisionCommands
 from .storage.directory import RedisDirectory
 from .storage.history import RedisHistory
@@ -94,15 +96,27 @@ def build(settings: ApprovalSettings) -> Approval:
     worker = DecisionWorker(
         requests, directory, max_command_age=timedelta(seconds=settings.decision_command_max_age_seconds)
     )
+    change_requests = RedisChangeRequests(redis, prefix)
+    arriving_changes = ChangeRequestsArriving(change_requests)
     subscribe(
         runtime.broker,
         settings.consumer_group,
-        kafka.routes(Projections(requests, systems), worker),
+        kafka.routes(
+            Projections(requests, systems),
+            worker,
+            arriving_changes,
+            ChangeRequestWorker(change_requests, directory),
+        ),
         document_on=runtime.specification,
     )
-    declare_publishers(runtime.specification, (*kafka.PUBLISHES, DECIDE_REQUEST))
+    declare_publishers(runtime.specification, (*kafka.PUBLISHES, DECIDE_REQUEST, DECIDE_CHANGE_REQUEST))
     decisions = runtime.broker.publisher(
         DECIDE_REQUEST.name, schema=DecideRequest, title=f"{DECIDE_REQUEST.name}:Publish"
+    )
+    change_decisions = runtime.broker.publisher(
+        DECIDE_CHANGE_REQUEST.name,
+        schema=DecideChangeRequest,
+        title=f"{DECIDE_CHANGE_REQUEST.name}:Publish",
     )
     sessions = RedisSessions(
         redis,
@@ -148,8 +162,20 @@ def build(settings: ApprovalSettings) -> Approval:
         limiter=RedisRateLimiter(redis, prefix),
         decision_limit=RateLimit("decisions", settings.decisions_per_minute, timedelta(minutes=1)),
         login_limit=RateLimit("logins", settings.logins_per_minute, timedelta(minutes=1)),
+        changes=ChangeRequestPortal(
+            change_requests,
+            accesses,
+            systems,
+            directory,
+            names,
+            KafkaDecisionCommands(change_decisions, DECIDE_CHANGE_REQUEST),
+            requests,
+            settings.decision_timeout_seconds,
+        ),
     )
-    expiry = ExpiryJob(requests, directory, interval_seconds=settings.expiry_check_seconds)
+    expiry = ExpiryJob(
+        requests, directory, interval_seconds=settings.expiry_check_seconds, changes=arriving_changes
+    )
     return Approval(
         runtime, directory, requests, accesses, systems, notifier, identity, worker, expiry, portal
     )

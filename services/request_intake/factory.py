@@ -24,12 +24,14 @@ from shared.world import load_world
 from .handlers import kafka
 from .handlers.api import API_PREFIX, router
 from .handlers.auth_first import AuthenticateFirst
+from .handlers.change_requests import router as change_request_router
 from .handlers.deps import install_context
 from .handlers.problems import install_refusal_handler
 from .handlers.schemas import PublicUrls
 from .handlers.system_users import DECISION_PREFIX
 from .handlers.system_users import router as system_user_router
 from .services.accesses import SystemAccesses
+from .services.change_requests import ChangeOutcomes, ChangeRequests
 from .services.ports import AccessReader, OutcomeStore, RequestStore, SystemStore
 from .services.projections import OutcomeProjection
 from .services.requests import AccessRequests
@@ -37,6 +39,7 @@ from .services.system_register import SystemRegister
 from .services.system_users import AccessDecisions, SystemUserTokens
 from .settings import IntakeSettings
 from .storage.accesses import RedisAccessReader
+from .storage.change_requests import RedisChangeRequestStore
 from .storage.keys import IntakeKeys
 from .storage.outcomes import RedisOutcomeStore
 from .storage.requests import RedisRequestStore
@@ -72,6 +75,8 @@ class Context:
     """Maskinporten's lookup and the system-user token endpoint."""
     decisions: AccessDecisions
     """The decision point resource APIs ask."""
+    change_requests: ChangeRequests
+    change_outcomes: ChangeOutcomes
 
 
 def build(settings: IntakeSettings) -> Context:
@@ -100,6 +105,7 @@ def _context(settings: IntakeSettings, runtime: ServiceRuntime) -> Context:
     request_store = RedisRequestStore(runtime.redis, keys)
     outcome_store = RedisOutcomeStore(runtime.redis, keys)
     access_reader = RedisAccessReader(runtime.redis, keys)
+    change_store = RedisChangeRequestStore(runtime.redis, keys)
     signer = SigningKeys.from_setting(settings.systemuser_signing_keys.get_secret_value())
     issuer = settings.systemuser_issuer or f"{settings.public_base_url.rstrip('/')}/oauth2"
     return Context(
@@ -148,6 +154,15 @@ def _context(settings: IntakeSettings, runtime: ServiceRuntime) -> Context:
             system_cache_seconds=settings.systemuser_system_cache_seconds,
         ),
         decisions=AccessDecisions(access_reader, system_store, signer, world, issuer=issuer),
+        change_requests=ChangeRequests(
+            change_store,
+            access_reader,
+            system_store,
+            world,
+            ttl=timedelta(days=settings.request_ttl_days),
+            page_size=settings.page_size,
+        ),
+        change_outcomes=ChangeOutcomes(change_store),
     )
 
 
@@ -179,4 +194,5 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     install_refusal_handler(app)
     app.include_router(system_user_router)  # first: its routes sit on every vendor call path
     app.include_router(router)
+    app.include_router(change_request_router)
     return app

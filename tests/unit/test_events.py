@@ -119,6 +119,16 @@ def test_topic_for_each_message(cls: type[ev.Message]) -> None:
     assert key
 
 
+CHANGE_REQUEST_MESSAGES = (
+    ev.SystemAccessChangeRequested,
+    ev.ChangeRequestWithdrawn,
+    ev.DecideChangeRequest,
+    ev.SystemAccessChanged,
+    ev.SystemAccessChangeRejected,
+    ev.ChangeRequestTimedOut,
+)
+
+
 @pytest.mark.parametrize(
     ("cls", "expected_key"),
     [
@@ -130,6 +140,12 @@ def test_topic_for_each_message(cls: type[ev.Message]) -> None:
             pytest.param(cls, b"0f5e7c1e-3d4f-4a8a-9c43-6f1d2a9b7e10", id=cls.event_type)
             for cls in ev.ALL_MESSAGES
             if cls not in (ev.SystemRegistered, ev.SystemUpdated, ev.SystemDeleted, ev.WebhookSecretsChanged)
+            and cls not in CHANGE_REQUEST_MESSAGES
+        ],
+        # Everything about one change request lands on one partition, in order.
+        *[
+            pytest.param(cls, b"5b1c7a0e-8d2f-4c3b-9a41-2e6f0d9c8b71", id=cls.event_type)
+            for cls in CHANGE_REQUEST_MESSAGES
         ],
     ],
 )

@@ -65,6 +65,17 @@ def entry_for(event: ev.Message) -> HistoryEntry | None:
             actor_pid=event.added_by if isinstance(event, ev.ClientAdded) else event.removed_by,
             client_org_no=event.client_org_no,
         )
+    if isinstance(event, ev.SystemAccessChanged):
+        return HistoryEntry(
+            kind=HistoryKind.CHANGED,
+            at=event.changed_at,
+            event_id=event_id,
+            actor_pid=event.changed_by,
+            rights_added=event.rights_added,
+            rights_removed=event.rights_removed,
+            packages_added=event.access_packages_added,
+            packages_removed=event.access_packages_removed,
+        )
     if isinstance(event, ev.SystemAccessDeleted):
         return HistoryEntry(
             kind=HistoryKind.DELETED, at=event.occurred_at, event_id=event_id, actor_pid=event.deleted_by

@@ -13,6 +13,7 @@ from shared.ratelimit import RateLimit
 
 from ..domain.sessions import Session
 from ..services.access_details import AccessDetails
+from ..services.change_requests import ChangeRequestPortal
 from ..services.client_admin import ClientAdministration
 from ..services.login import Login
 from ..services.overview import Overview
@@ -53,6 +54,8 @@ class PortalContext:
     limiter: RateLimiter
     decision_limit: RateLimit
     login_limit: RateLimit
+    changes: ChangeRequestPortal | None = None
+    """The change request page and its decisions (None: not offered by this instance)."""
 
     @property
     def origin(self) -> str:

@@ -36,6 +36,26 @@ TEXTS: dict[str, dict[str, str]] = {
         "request_intro": "{vendor} ønsker tilgang til {party} gjennom systemet {system}.",
         "about_system": "Om systemet",
         "withdraw_anytime": "Du kan når som helst trekke tilbake godkjenningen.",
+        "change_heading": "Godkjenn endring av systemtilgang",
+        "change_intro": (
+            "{vendor} ønsker å endre systemtilgangen {title} som {party} har gitt systemet {system}."
+        ),
+        "change_added": "Dette legges til",
+        "change_removed": "Dette fjernes",
+        "change_nothing": (
+            "Systemtilgangen har allerede det endringen ber om. Godkjenner du, endres ingenting."
+        ),
+        "change_not_found": "Fant ikke endringsforespørselen.",
+        "change_access_gone": "Systemtilgangen finnes ikke lenger, så endringen kan ikke godkjennes.",
+        "change_cannot_decide": (
+            "Du kan ikke godkjenne denne endringen: du må være tilgangsstyrer i virksomheten "
+            "og selv ha det som legges til."
+        ),
+        "change_status_Accepted": "Denne endringen er allerede godkjent.",
+        "change_status_Rejected": "Denne endringen er allerede avvist.",
+        "change_status_Timedout": "Denne endringsforespørselen er utløpt.",
+        "change_status_Withdrawn": "Denne endringsforespørselen er trukket tilbake av leverandøren.",
+        "change_approve": "Godkjenn endringen",
         "integration": "Integrasjon",
         "vendor": "Leverandør",
         "system": "System",
@@ -175,6 +195,26 @@ TEXTS: dict[str, dict[str, str]] = {
         "request_intro": "{vendor} ønskjer tilgang til {party} gjennom systemet {system}.",
         "about_system": "Om systemet",
         "withdraw_anytime": "Du kan når som helst trekkje tilbake godkjenninga.",
+        "change_heading": "Godkjenn endring av systemtilgang",
+        "change_intro": (
+            "{vendor} ønskjer å endre systemtilgangen {title} som {party} har gitt systemet {system}."
+        ),
+        "change_added": "Dette blir lagt til",
+        "change_removed": "Dette blir fjerna",
+        "change_nothing": (
+            "Systemtilgangen har allereie det endringa ber om. Godkjenner du, blir ingenting endra."
+        ),
+        "change_not_found": "Fann ikkje endringsførespurnaden.",
+        "change_access_gone": "Systemtilgangen finst ikkje lenger, så endringa kan ikkje godkjennast.",
+        "change_cannot_decide": (
+            "Du kan ikkje godkjenne denne endringa: du må vere tilgangsstyrar i verksemda "
+            "og sjølv ha det som blir lagt til."
+        ),
+        "change_status_Accepted": "Denne endringa er allereie godkjend.",
+        "change_status_Rejected": "Denne endringa er allereie avvist.",
+        "change_status_Timedout": "Denne endringsførespurnaden har gått ut.",
+        "change_status_Withdrawn": "Denne endringsførespurnaden er trekt tilbake av leverandøren.",
+        "change_approve": "Godkjenn endringa",
         "integration": "Integrasjon",
         "vendor": "Leverandør",
         "system": "System",
@@ -314,6 +354,26 @@ TEXTS: dict[str, dict[str, str]] = {
         "request_intro": "{vendor} asks for access to {party} through the system {system}.",
         "about_system": "About the system",
         "withdraw_anytime": "You can withdraw the approval at any time.",
+        "change_heading": "Approve a change of system access",
+        "change_intro": (
+            "{vendor} wants to change the system access {title} that {party} has given the system {system}."
+        ),
+        "change_added": "To be added",
+        "change_removed": "To be removed",
+        "change_nothing": (
+            "The system access already holds what the change asks for. Approving changes nothing."
+        ),
+        "change_not_found": "The change request was not found.",
+        "change_access_gone": "The system access no longer exists, so the change cannot be approved.",
+        "change_cannot_decide": (
+            "You cannot approve this change: you must be an access manager of the organisation "
+            "and hold what is added yourself."
+        ),
+        "change_status_Accepted": "This change has already been approved.",
+        "change_status_Rejected": "This change has already been rejected.",
+        "change_status_Timedout": "This change request has expired.",
+        "change_status_Withdrawn": "This change request was withdrawn by the vendor.",
+        "change_approve": "Approve the change",
         "integration": "Integration",
         "vendor": "Vendor",
         "system": "System",

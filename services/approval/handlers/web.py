@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from . import accesses, bff, clients, login, pages
+from . import accesses, bff, change_requests, clients, login, pages
 from .deps import PortalContext
 from .error_pages import install_error_pages
 from .refusals import install_refusal_handler
@@ -18,5 +18,15 @@ def install_portal(app: FastAPI, context: PortalContext) -> None:
     app.add_middleware(SecurityHeaders)
     install_refusal_handler(app)
     install_error_pages(app)
-    for router in (login.router, accesses.pages, clients.pages, pages.router, clients.bff, bff.router):
+    routers = (
+        login.router,
+        accesses.pages,
+        clients.pages,
+        change_requests.pages,  # before pages.router, whose /systemuser/{kind}/... would take its paths
+        pages.router,
+        clients.bff,
+        change_requests.bff,
+        bff.router,
+    )
+    for router in routers:
         app.include_router(router)

@@ -8,6 +8,7 @@ from functools import partial
 import structlog
 
 from ..domain.expiry import reminder, time_out
+from .change_requests import ChangeRequestsArriving
 from .decisions import DECISIONS, Clock, system_clock
 from .ports import Directory, RequestRepository
 
@@ -23,7 +24,9 @@ class ExpiryJob:
         directory: Directory,
         clock: Clock = system_clock,
         interval_seconds: float = 5.0,
+        changes: ChangeRequestsArriving | None = None,
     ) -> None:
+        self.changes = changes
         self.requests = requests
         self.directory = directory
         self.clock = clock
@@ -36,6 +39,9 @@ class ExpiryJob:
             expired += await self.requests.time_out(request_id, partial(time_out, now=now))
         if expired:
             DECISIONS.labels("timed_out").inc(expired)  # nobody decided within the request's time to live
+        if self.changes is not None:
+            # Change requests expire as requests do (counted by their own use case).
+            expired += await self.changes.expire_due()
         for request_id in await self.requests.due_reminders(now):
             request = await self.requests.get_request(request_id)
             managers = await self.directory.access_managers(request.party_org_no) if request else ()

@@ -6,7 +6,7 @@ tests implement them in memory.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Protocol
 
@@ -15,6 +15,7 @@ from shared.ratelimit import RateLimit, RateVerdict
 from shared.world import Person
 
 from ..domain.authorization import Relation
+from ..domain.change_requests import ChangeApplied, ChangeRequestRecord, ChangeTimedOut
 from ..domain.clients import ClientChanges, ClientRelationship
 from ..domain.decisions import Decide
 from ..domain.deletion import Deleted
@@ -28,6 +29,8 @@ from ..domain.sessions import Session
 
 __all__ = [
     "AccessRepository",
+    "ChangeDecisionCommands",
+    "ChangeRequestRepository",
     "DecisionCommands",
     "Directory",
     "HistoryRepository",
@@ -84,6 +87,40 @@ class RequestRepository(Protocol):
         self,
         request_id: str,
         rule: Callable[[SystemAccessRequest | None], ev.EscalationReminderTriggered | None],
+    ) -> bool: ...
+
+
+class ChangeRequestRepository(Protocol):
+    """Change requests and the decisions on them; a decision changes its access in the same step."""
+
+    async def get_change_request(self, change_request_id: str) -> ChangeRequestRecord | None: ...
+
+    async def add_change_request(self, change: ChangeRequestRecord, event_id: str) -> bool:
+        """Store a change request that arrived as an event, once; False if it was known."""
+        ...
+
+    async def withdraw_change_request(
+        self,
+        change_request_id: str,
+        event_id: str,
+        rule: Callable[[ChangeRequestRecord | None], ChangeRequestRecord | None],
+    ) -> bool: ...
+
+    async def apply_change_decision(
+        self,
+        command: ev.DecideChangeRequest,
+        decide: Callable[
+            [ChangeRequestRecord | None, SystemAccess | None], Awaitable[ChangeApplied | Refusal]
+        ],
+    ) -> DecisionResult | None:
+        """Run ``decide`` on the change request and its access as they are, and store its outcome
+        (change request, access, event, history) once per command; None for a redelivered command."""
+        ...
+
+    async def due_change_expiries(self, now: datetime) -> list[str]: ...
+
+    async def time_out_change_request(
+        self, change_request_id: str, rule: Callable[[ChangeRequestRecord | None], ChangeTimedOut | None]
     ) -> bool: ...
 
 
@@ -145,6 +182,12 @@ class DecisionCommands(Protocol):
     """Where decision commands go: to the worker through Kafka, or applied in the request."""
 
     async def send(self, command: ev.DecideRequest) -> None: ...
+
+
+class ChangeDecisionCommands(Protocol):
+    """Where change-request decisions go (their own topic, keyed by change request id)."""
+
+    async def send(self, command: ev.DecideChangeRequest) -> None: ...
 
 
 class NotificationInbox(Protocol):

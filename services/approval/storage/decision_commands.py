@@ -6,7 +6,7 @@ from aiokafka.errors import KafkaError
 from faststream.kafka.publisher.usecase import DefaultPublisher
 
 from shared import events as ev
-from shared.topics import DECIDE_REQUEST
+from shared.topics import DECIDE_REQUEST, Topic
 
 from ..domain.refusals import Unavailable
 
@@ -14,10 +14,11 @@ __all__ = ["KafkaDecisionCommands"]
 
 
 class KafkaDecisionCommands:
-    def __init__(self, publisher: DefaultPublisher) -> None:
+    def __init__(self, publisher: DefaultPublisher, topic: Topic = DECIDE_REQUEST) -> None:
         self.publisher = publisher
+        self.topic = topic
 
-    async def send(self, command: ev.DecideRequest) -> None:
+    async def send(self, command: ev.DecideRequest | ev.DecideChangeRequest) -> None:
         """Publish and wait for the broker's acknowledgement.
 
         The producer's own delivery timeout is awaited rather than cut short: a command it
@@ -26,7 +27,7 @@ class KafkaDecisionCommands:
         """
         try:
             await self.publisher.publish(
-                command.to_json_bytes(), key=DECIDE_REQUEST.key_of(command), headers=command.headers()
+                command.to_json_bytes(), key=self.topic.key_of(command), headers=command.headers()
             )
         except (KafkaError, OSError, TimeoutError) as exc:
             raise Unavailable(f"decision command not published: {exc!r}") from exc

@@ -54,3 +54,11 @@ class ApprovalKeys:
 
     def decision_done(self, command_id: str) -> str:
         return f"{self.prefix}:decision-done:{command_id}"
+
+    def change_request(self, change_request_id: str) -> str:
+        return f"{self.prefix}:changerequest:{change_request_id}"
+
+    @property
+    def change_expiry_index(self) -> str:
+        """Pending change requests by when they expire."""
+        return f"{self.prefix}:change-expiry"

@@ -38,6 +38,9 @@ OutcomeEvent: TypeAlias = (
     | ev.ClientAdded
     | ev.ClientRemoved
     | ev.SystemAccessDeleted
+    | ev.SystemAccessChanged
+    | ev.SystemAccessChangeRejected
+    | ev.ChangeRequestTimedOut
 )
 
 

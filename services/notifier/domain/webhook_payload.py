@@ -2,7 +2,7 @@
 
 The vendor learns what happened to its request or system access, and in what role someone
 acted, but never who: people's national identity numbers (``approvedBy``, ``rejectedBy``,
-``addedBy``, ``removedBy``, ``deletedBy`` on the internal events) stay inside. Each event's
+``addedBy``, ``removedBy``, ``deletedBy``, ``changedBy`` on the internal events) stay inside. Each event's
 view is an allow-list of its fields, so a field added to an event later reaches vendors only
 when it is added here (``tests/unit/notifier/test_domain.py`` checks that every field is
 either shown or withheld on purpose).
@@ -40,6 +40,31 @@ VENDOR_FIELDS: dict[type[ev.Message], tuple[str, ...]] = {
     ev.ClientAdded: ("systemAccessId", "systemId", "vendorOrgNo", "facilitatorOrgNo", "clientOrgNo"),
     ev.ClientRemoved: ("systemAccessId", "systemId", "vendorOrgNo", "facilitatorOrgNo", "clientOrgNo"),
     ev.SystemAccessDeleted: ("systemAccessId", "systemId", "vendorOrgNo", "partyOrgNo", "externalRef"),
+    ev.SystemAccessChanged: (
+        "changeRequestId",
+        "systemAccessId",
+        "requestType",
+        "systemId",
+        "vendorOrgNo",
+        "partyOrgNo",
+        "externalRef",
+        "rightsAdded",
+        "rightsRemoved",
+        "accessPackagesAdded",
+        "accessPackagesRemoved",
+        "rights",
+        "accessPackages",
+        "changedAt",
+    ),
+    ev.SystemAccessChangeRejected: (
+        "changeRequestId",
+        "systemAccessId",
+        "systemId",
+        "vendorOrgNo",
+        "partyOrgNo",
+        "rejectedAt",
+    ),
+    ev.ChangeRequestTimedOut: ("changeRequestId", "systemAccessId", "systemId", "vendorOrgNo", "partyOrgNo"),
 }
 """The fields of each outcome event a vendor sees (JSON names), besides the envelope's."""
 
@@ -47,6 +72,7 @@ ACTOR_ROLES: dict[str, str] = {
     "approvedBy": "access-manager",
     "rejectedBy": "access-manager",
     "deletedBy": "access-manager",
+    "changedBy": "access-manager",
     "addedBy": "client-administrator",
     "removedBy": "client-administrator",
 }

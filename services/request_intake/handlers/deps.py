@@ -13,6 +13,7 @@ from shared.ratelimit import RateLimit, RateVerdict
 
 from ..domain.vendors import Vendor
 from ..services.accesses import SystemAccesses
+from ..services.change_requests import ChangeOutcomes, ChangeRequests
 from ..services.projections import OutcomeProjection
 from ..services.requests import AccessRequests
 from ..services.system_register import SystemRegister
@@ -21,6 +22,7 @@ from .schemas import PublicUrls
 
 __all__ = [
     "Accesses",
+    "ChangeRequestsDep",
     "HandlerContext",
     "RegisterWriter",
     "RequestReader",
@@ -73,6 +75,12 @@ class HandlerContext(Protocol):
     def projections(self) -> OutcomeProjection: ...
 
     @property
+    def change_requests(self) -> ChangeRequests: ...
+
+    @property
+    def change_outcomes(self) -> ChangeOutcomes: ...
+
+    @property
     def tokens(self) -> TokenVerifying: ...
 
     @property
@@ -118,10 +126,15 @@ async def _urls(context: ContextDep) -> PublicUrls:
     return context.urls
 
 
+async def _change_requests(context: ContextDep) -> ChangeRequests:
+    return context.change_requests
+
+
 Systems = Annotated[SystemRegister, Depends(_systems)]
 Requests = Annotated[AccessRequests, Depends(_requests)]
 Accesses = Annotated[SystemAccesses, Depends(_accesses)]
 Urls = Annotated[PublicUrls, Depends(_urls)]
+ChangeRequestsDep = Annotated[ChangeRequests, Depends(_change_requests)]
 
 
 def _vendor_holding(scope: str) -> Callable[[Request, HandlerContext], Awaitable[Vendor]]:

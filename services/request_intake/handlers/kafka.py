@@ -22,6 +22,8 @@ PUBLISHES: tuple[Topic, ...] = (
     topics.WEBHOOK_SECRETS_CHANGED,
     topics.ACCESS_REQUESTED,
     topics.REQUEST_WITHDRAWN,
+    topics.CHANGE_REQUESTED,
+    topics.CHANGE_REQUEST_WITHDRAWN,
 )
 
 
@@ -35,4 +37,7 @@ def routes(ctx: HandlerContext) -> list[Route]:
         Route(topics.ACCESS_DELETED, outcomes.access_deleted),
         Route(topics.CLIENT_ADDED, outcomes.client_added),
         Route(topics.CLIENT_REMOVED, outcomes.client_removed),
+        Route(topics.ACCESS_CHANGED, ctx.change_outcomes.access_changed),
+        Route(topics.CHANGE_REJECTED, ctx.change_outcomes.change_rejected),
+        Route(topics.CHANGE_REQUEST_TIMED_OUT, ctx.change_outcomes.change_timed_out),
     ]

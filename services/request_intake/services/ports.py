@@ -13,9 +13,11 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from shared import events as ev
+from shared.access_changes import AccessChange
 
 from ..domain.accesses import SystemAccess
 from ..domain.applied import Applied
+from ..domain.change_requests import ChangeRequest, ChangeRequestTransition, ChangeSlice
 from ..domain.duplicates import CreationDecision
 from ..domain.paging import AccessSlice, PageCursor, RequestSlice
 from ..domain.requests import AccessRequest, NaturalKey, RequestTransition
@@ -24,6 +26,7 @@ from ..domain.systems import RegisteredSystem
 
 __all__ = [
     "AccessReader",
+    "ChangeRequestStore",
     "Clock",
     "OutcomeStore",
     "RequestStore",
@@ -105,6 +108,43 @@ class RequestStore(Protocol):
     async def withdraw(self, applied: Applied[AccessRequest, ev.RequestWithdrawn]) -> None:
         """Mark the stored request withdrawn and free its natural key, with the event; nothing
         when it is gone or already withdrawn (a concurrent withdrawal won)."""
+        ...
+
+
+class ChangeRequestStore(Protocol):
+    """Change requests, by id (the vendor's correlation id), by the access's natural key and by system."""
+
+    async def create(
+        self, applied: Applied[ChangeRequest, ev.SystemAccessChangeRequested]
+    ) -> ChangeRequest | None:
+        """Store the change request with its event, atomically, unless its id is taken: then
+        return the stored one and write nothing."""
+        ...
+
+    async def get(self, change_request_id: str) -> ChangeRequest | None: ...
+
+    async def find(self, key: NaturalKey) -> ChangeRequest | None:
+        """The latest change request of the access under a natural key."""
+        ...
+
+    async def page(self, system_id: str, after: PageCursor | None, size: int) -> ChangeSlice:
+        """A system's change requests in creation order, withdrawn ones left out."""
+        ...
+
+    async def withdraw(self, applied: Applied[ChangeRequest, ev.ChangeRequestWithdrawn]) -> None:
+        """Mark it withdrawn, with the event; nothing when it already is."""
+        ...
+
+    async def update(
+        self,
+        event_id: UUID,
+        change_request_id: str,
+        transition: ChangeRequestTransition,
+        access_id: str | None = None,
+        change: AccessChange | None = None,
+    ) -> bool:
+        """Apply ``transition`` to the stored change request and ``change`` to the mirrored access,
+        once per event id. False when the event was applied before."""
         ...
 
 

@@ -71,3 +71,14 @@ class IntakeKeys:
     def clients(self, access_id: str) -> str:
         """Set of the client organisation numbers of an agent access."""
         return f"{self.prefix}:clients:{access_id}"
+
+    def change_request(self, change_request_id: str) -> str:
+        return f"{self.prefix}:changerequest:{change_request_id}"
+
+    def latest_change_request(self, key: NaturalKey) -> str:
+        """The id of the latest change request of the access under a natural key."""
+        return f"{self.prefix}:changekey:{natural_key_hash(key)}"
+
+    def changes_by_system(self, system_id: str) -> str:
+        """Sorted set of ``<created ms, 13 digits>:<change request id>``, all scores 0 (lexical order)."""
+        return f"{self.prefix}:changebysystem:{system_id}"

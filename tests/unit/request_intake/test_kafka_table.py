@@ -16,6 +16,7 @@ from faststream.kafka import KafkaBroker, TestKafkaBroker
 
 from services.request_intake.factory import build
 from services.request_intake.handlers import kafka
+from services.request_intake.services.change_requests import ChangeOutcomes
 from services.request_intake.services.projections import OutcomeProjection
 from services.request_intake.settings import IntakeSettings
 from shared import events as ev
@@ -125,9 +126,55 @@ async def test_each_topic_reaches_its_use_case(
     assert projection.calls == [(use_case, event)]
 
 
+class RecordingChangeOutcomes(ChangeOutcomes):
+    """A fake of the change-request outcome use case: records which method got which event."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, ev.Message]] = []
+
+    async def access_changed(self, event: ev.SystemAccessChanged) -> bool:
+        self.calls.append(("access_changed", event))
+        return True
+
+    async def change_rejected(self, event: ev.SystemAccessChangeRejected) -> bool:
+        self.calls.append(("change_rejected", event))
+        return True
+
+    async def change_timed_out(self, event: ev.ChangeRequestTimedOut) -> bool:
+        self.calls.append(("change_timed_out", event))
+        return True
+
+
+CHANGE_EVENTS: list[tuple[str, type[ev.Message]]] = [
+    ("access_changed", ev.SystemAccessChanged),
+    ("change_rejected", ev.SystemAccessChangeRejected),
+    ("change_timed_out", ev.ChangeRequestTimedOut),
+]
+
+
+@pytest.mark.parametrize(("use_case", "message_type"), CHANGE_EVENTS, ids=[n for n, _ in CHANGE_EVENTS])
+async def test_each_change_outcome_reaches_its_use_case(
+    use_case: str, message_type: type[ev.Message]
+) -> None:
+    outcomes = RecordingChangeOutcomes()
+    context = dataclasses.replace(build(IntakeSettings()), change_outcomes=outcomes)
+    broker = KafkaBroker()
+    subscribe(broker, "intake-test", kafka.routes(context))
+    event = message_type.model_validate(ev.example_payload(message_type))
+    topic = topics.topic_for(event)
+    async with TestKafkaBroker(broker) as test_broker:
+        await test_broker.publish(
+            event.to_json_bytes(), topic.name, key=topic.key_of(event), headers=event.headers()
+        )
+    assert outcomes.calls == [(use_case, event)]
+
+
 def test_the_table_covers_every_topic_intake_consumes() -> None:
     projection = RecordingProjection()
     context = dataclasses.replace(build(IntakeSettings()), projections=projection)
     routed = [route.topic for route in kafka.routes(context)]
-    assert sorted(t.name for t in routed) == sorted(topics.topic_for(e).name for _, e in EVENTS)
+    expected = [topics.topic_for(e).name for _, e in EVENTS] + [
+        topics.topic_for(t.model_validate(ev.example_payload(t))).name for _, t in CHANGE_EVENTS
+    ]
+    assert sorted(t.name for t in routed) == sorted(expected)
     assert not set(routed) & set(kafka.PUBLISHES)
