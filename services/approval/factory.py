@@ -98,6 +98,7 @@ def build(settings: ApprovalSettings) -> Approval:
     )
     change_requests = RedisChangeRequests(redis, prefix)
     arriving_changes = ChangeRequestsArriving(change_requests)
+    change_worker = ChangeRequestWorker(change_requests, directory)
     subscribe(
         runtime.broker,
         settings.consumer_group,
@@ -105,7 +106,7 @@ def build(settings: ApprovalSettings) -> Approval:
             Projections(requests, systems),
             worker,
             arriving_changes,
-            ChangeRequestWorker(change_requests, directory),
+            change_worker,
         ),
         document_on=runtime.specification,
     )
@@ -145,7 +146,9 @@ def build(settings: ApprovalSettings) -> Approval:
             systems,
             directory,
             names,
-            KafkaDecisionCommands(decisions) if settings.decisions_via_kafka else InlineDecisions(worker),
+            KafkaDecisionCommands(decisions)
+            if settings.decisions_via_kafka
+            else InlineDecisions(worker.handle),
             settings.decision_timeout_seconds,
             arrival_wait=settings.new_request_wait_seconds,
         ),
@@ -168,7 +171,9 @@ def build(settings: ApprovalSettings) -> Approval:
             systems,
             directory,
             names,
-            KafkaDecisionCommands(change_decisions, DECIDE_CHANGE_REQUEST),
+            KafkaDecisionCommands(change_decisions, DECIDE_CHANGE_REQUEST)
+            if settings.decisions_via_kafka
+            else InlineDecisions(change_worker.handle),
             requests,
             settings.decision_timeout_seconds,
         ),

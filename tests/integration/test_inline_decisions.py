@@ -71,7 +71,9 @@ async def test_concurrent_inline_decisions_on_one_request_yield_one_outcome(redi
     request_ids = [await arrived(requests, systems) for _ in range(10)]
     # Four "portal instances", each with its own worker, taking a double click and a second
     # approver's rejection on every request at the same moment.
-    deciders = [InlineDecisions(DecisionWorker(RedisRequests(redis, prefix), directory)) for _ in range(4)]
+    deciders = [
+        InlineDecisions(DecisionWorker(RedisRequests(redis, prefix), directory).handle) for _ in range(4)
+    ]
 
     commands = [
         command(request_id, decision, actor)
@@ -103,7 +105,7 @@ async def test_a_redelivered_inline_command_changes_nothing(redis: Redis) -> Non
     await directory.seed()
     requests = RedisRequests(redis, prefix)
     request_id = await arrived(requests, RedisSystems(redis, prefix))
-    decider = InlineDecisions(DecisionWorker(requests, directory))
+    decider = InlineDecisions(DecisionWorker(requests, directory).handle)
     approve = command(request_id, ev.Decision.APPROVE, MANAGERS[0])
     await decider.send(approve)
     await decider.send(approve)  # the portal's retry of the same command after a lost answer

@@ -7,8 +7,9 @@ when a rebalance lets two workers overlap.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from typing import Generic, TypeVar
 
 from prometheus_client import Counter, Histogram
 
@@ -35,6 +36,7 @@ DECISION_SECONDS = Histogram(
 )
 
 Clock = Callable[[], datetime]
+CommandT = TypeVar("CommandT", ev.DecideRequest, ev.DecideChangeRequest)
 
 
 def system_clock() -> datetime:
@@ -82,18 +84,18 @@ class DecisionWorker:
         return assess(relation, request.request_type, request.rights, request.access_packages)
 
 
-class InlineDecisions:
+class InlineDecisions(Generic[CommandT]):
     """Decision commands applied in the portal's own request, by the worker's use case.
 
-    The single outcome per request does not depend on the topic's ordering: the repository
-    applies a command in a transaction that watches the request, so two portal instances
-    deciding on one request at once yield one outcome and one refusal, as two workers would.
-    The command is still a ``DecideRequest`` (same checks, same replay age, same idempotency
-    by its id), and the result is stored where the portal waits for it.
+    The single outcome does not depend on the topic's ordering: the repository applies a
+    command in a transaction that watches what it changes, so two portal instances deciding on
+    one request at once yield one outcome and one refusal, as two workers would. The command
+    is still a command (same checks, same replay age, same idempotency by its id), and its
+    result is stored where the portal waits for it.
     """
 
-    def __init__(self, worker: DecisionWorker) -> None:
-        self.worker = worker
+    def __init__(self, apply: Callable[[CommandT], Awaitable[object]]) -> None:
+        self.apply: Callable[[CommandT], Awaitable[object]] = apply
 
-    async def send(self, command: ev.DecideRequest) -> None:
-        await self.worker.handle(command)
+    async def send(self, command: CommandT) -> None:
+        await self.apply(command)
