@@ -36,6 +36,7 @@ from faststream.kafka import KafkaBroker
 from faststream.middlewares import AckPolicy
 from prometheus_client import Histogram
 
+from shared import tracing
 from shared.deadletter import HANDLER_RETRIES, DeadLetters, RetryPolicy, is_permanent
 from shared.kafka import BATCH_CONFIG, CONSUMER_CONFIG, subscriber_options
 from shared.topics import Topic
@@ -102,20 +103,23 @@ class Dispatcher:
         route = self.table[record.topic]
         if record.timestamp > 0:
             CONSUME_DELAY.labels(record.topic).observe(max(0.0, time.time() - record.timestamp / 1000))
-        attempt = 1
-        while True:
-            try:
-                message = route.topic.message.model_validate_json(record.value or b"")
-                await route.use_case(message)
-                return
-            except Exception as exc:
-                if is_permanent(exc) or attempt >= self.policy.attempts:
-                    await self.dead_letters.send(record, exc, attempt)
+        # FastStream's middleware sees only the batch; each record continues its own trace here,
+        # so what its use case stores and publishes (and a dead letter) carries that trace on.
+        with tracing.record_span(record):
+            attempt = 1
+            while True:
+                try:
+                    message = route.topic.message.model_validate_json(record.value or b"")
+                    await route.use_case(message)
                     return
-                HANDLER_RETRIES.labels(record.topic).inc()
-                log.warning("consumer.retry", topic=record.topic, attempt=attempt, error=repr(exc))
-                await asyncio.sleep(self.policy.delay(attempt))
-                attempt += 1
+                except Exception as exc:
+                    if is_permanent(exc) or attempt >= self.policy.attempts:
+                        await self.dead_letters.send(record, exc, attempt)
+                        return
+                    HANDLER_RETRIES.labels(record.topic).inc()
+                    log.warning("consumer.retry", topic=record.topic, attempt=attempt, error=repr(exc))
+                    await asyncio.sleep(self.policy.delay(attempt))
+                    attempt += 1
 
 
 async def _records(message: Any) -> Any:
