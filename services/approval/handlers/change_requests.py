@@ -14,7 +14,7 @@ from fastapi.responses import RedirectResponse
 from shared import events as ev
 from shared.problems import Problem
 
-from ..domain.refusals import RefusalReason, Refused
+from ..domain.refusals import Refused
 from ..services.change_requests import ChangePageModel, ChangeRequestPortal
 from ..services.naming import NamedItem
 from .deps import (
@@ -29,8 +29,7 @@ from .deps import (
     require_form_csrf,
 )
 from .leaving import end_session_and_redirect_to
-from .refusals import status_of
-from .rendering import login_redirect, message_page, refusal_page, render
+from .rendering import login_redirect, page_not_shown, refusal_page, render
 from .schemas import Body, DecisionTaken, PackageRef, RightRef, Vendor
 from .security import HOME
 from .texts import texts_for
@@ -125,17 +124,7 @@ async def change_request_page(
     try:
         model = await _changes(context).view(id, session.pid, lang)
     except Refused as refused:
-        forbidden = refused.refusal.reason is RefusalReason.FORBIDDEN
-        return message_page(
-            request,
-            lang,
-            session,
-            heading=t["forbidden_title"] if forbidden else t["error_title"],
-            message=t["forbidden"] if forbidden else t["change_not_found"],
-            kind="forbidden" if forbidden else "not-found",
-            status=status_of(refused.refusal),
-            person=person,
-        )
+        return page_not_shown(request, lang, session, refused, person, "change_not_found")
     return render(
         request,
         "changerequest.html",

@@ -10,12 +10,11 @@ from fastapi.responses import RedirectResponse
 from shared import events as ev
 from shared.problems import Problem
 
-from ..domain.refusals import RefusalReason, Refused
+from ..domain.refusals import Refused
 from ..domain.sessions import Session
 from .deps import Context, Lang, MaybeSession, PortalContext, csrf_refused, enforce, require_form_csrf
 from .leaving import end_session_and_redirect
-from .refusals import status_of
-from .rendering import login_redirect, message_page, refusal_page, render
+from .rendering import login_redirect, message_page, page_not_shown, refusal_page, render
 from .security import HOME
 from .texts import texts_for
 
@@ -99,17 +98,7 @@ async def _request_page(
     try:
         model = await context.portal.view(request_id, session.pid, KINDS[kind], lang)
     except Refused as refused:
-        forbidden = refused.refusal.reason is RefusalReason.FORBIDDEN
-        return message_page(
-            request,
-            lang,
-            session,
-            heading=t["forbidden_title"] if forbidden else t["error_title"],
-            message=t["forbidden"] if forbidden else t["not_found"],
-            kind="forbidden" if forbidden else "not-found",
-            status=status_of(refused.refusal),
-            person=person,
-        )
+        return page_not_shown(request, lang, session, refused, person, "not_found")
     return render(
         request,
         "request.html",

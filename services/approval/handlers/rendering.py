@@ -12,7 +12,7 @@ from fastapi.templating import Jinja2Templates
 
 from shared.world import Person
 
-from ..domain.refusals import Refusal, RefusalReason
+from ..domain.refusals import Refusal, RefusalReason, Refused
 from ..domain.sessions import Session
 from .refusals import headers_of, status_of
 from .texts import LANGUAGE_NAMES, LANGUAGES, format_when, texts_for
@@ -131,6 +131,29 @@ def refusal_page(
     )
     page.headers.update(headers_of(refusal))
     return page
+
+
+def page_not_shown(
+    request: Request,
+    lang: str,
+    session: Session | None,
+    refused: Refused,
+    person: Person | None,
+    not_found_text: str,
+) -> HTMLResponse:
+    """A page that cannot be shown: forbidden to this person, or nothing by that id."""
+    t = texts_for(lang)
+    forbidden = refused.refusal.reason is RefusalReason.FORBIDDEN
+    return message_page(
+        request,
+        lang,
+        session,
+        heading=t["forbidden_title"] if forbidden else t["error_title"],
+        message=t["forbidden"] if forbidden else t[not_found_text],
+        kind="forbidden" if forbidden else "not-found",
+        status=status_of(refused.refusal),
+        person=person,
+    )
 
 
 def login_redirect(request: Request) -> RedirectResponse:
