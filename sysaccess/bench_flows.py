@@ -42,6 +42,7 @@ from sysaccess.deadline import RunEnded, RunGuard, in_thread
 from sysaccess.flows import FlowDriver
 from sysaccess.infra import PROJECT_ROOT
 from sysaccess.kafka_logins import admin_login, admin_options
+from sysaccess.pyspy import Profiler, summarize
 from sysaccess.stack import LocalStack
 
 OUTCOME_TOPICS = (topics.ACCESS_CREATED.name, topics.REQUEST_REJECTED.name, topics.REQUEST_ESCALATED.name)
@@ -441,6 +442,7 @@ async def run_benchmark(
     instances: int = 1,
     raw_baseline: bool = True,
     infra_auth: bool = True,
+    profiler: Profiler | None = None,
 ) -> tuple[list[Step], list[Step]]:
     """The steps and the baseline. Raises ``RunEnded`` (after reporting and stopping every process)
     when the deadline or a signal ended the run."""
@@ -466,12 +468,19 @@ async def run_benchmark(
             with Progress(console=console) as progress:
                 guard.enter("warm-up flows", under_way)
                 await _flows_step(stack, driver, min(rates[0], 20), 3, progress, live)  # not reported
+                if profiler is not None:
+                    services = {
+                        n: pid for n, pid in stack.pids().items() if n not in ("kafka", "redis", "smtp")
+                    }
+                    profiler.start({**services, "load generator": os.getpid()})
                 for rate in rates:
                     guard.enter(f"flows at {rate:.0f}/s", under_way)
                     step = await _flows_step(stack, driver, rate, duration, progress, live)
                     steps.append(step)
                     if not step.healthy and len(rates) > 1:
                         break
+                if profiler is not None:
+                    await in_thread(profiler.stop)
                 guard.enter("raw aiokafka baseline, ramped to its capacity", under_way)
                 healthy = [s.offered_rate for s in steps if s.healthy]
                 raw = []
@@ -513,6 +522,27 @@ def capacity(steps: list[Step]) -> Step | None:
     """The highest offered step with p99 under the target and no errors."""
     healthy = [s for s in steps if s.healthy]
     return max(healthy, key=lambda s: s.offered_rate) if healthy else None
+
+
+def profile_report(folder: Path, console: Console) -> str:
+    """Each process's sampled CPU by library, from the py-spy files of the measured steps."""
+    lines = [
+        f"Where the CPU went during the measured steps (py-spy, active samples by library; raw "
+        f"stacks in `{folder}`):",
+        "",
+        "| process | samples | largest shares |",
+        "|---|---|---|",
+    ]
+    table = Table(title="py-spy: active samples by library")
+    for column in ("process", "samples", "largest shares"):
+        table.add_column(column)
+    for raw_file in sorted(folder.glob("*.txt")):
+        total, shares = summarize(raw_file)
+        top = ", ".join(f"{name} {share:.0%}" for name, share in shares[:7])
+        table.add_row(raw_file.stem, str(total), top)
+        lines.append(f"| {raw_file.stem} | {total} | {top} |")
+    console.print(table)
+    return "\n".join(lines)
 
 
 def report(steps: list[Step], raw: list[Step], console: Console) -> str:
@@ -647,9 +677,13 @@ def run_flows_benchmark(
     instances: int = 1,
     raw_baseline: bool = True,
     infra_auth: bool = True,
+    profile_dir: Path | None = None,
 ) -> int:
     """Run, report and return the exit status (0, or 124 / 130 / 143 for a deadline or a signal)."""
     rates = [rate * f for f in (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0)] if ramp else [rate]
+    if profile_dir is not None and Profiler.binary() is None:
+        console.print("[red]--pyspy needs py-spy: pip install '.[tools]'[/red]")
+        return 2
     load_before = os.getloadavg()
     try:
         # uvloop: the load generator's own event loop costs less CPU per flow.
@@ -663,12 +697,15 @@ def run_flows_benchmark(
                 instances=instances,
                 raw_baseline=raw_baseline,
                 infra_auth=infra_auth,
+                profiler=Profiler(profile_dir) if profile_dir is not None else None,
             )
         )
     except RunEnded as ended:
         return ended.exit_code
     load_after = os.getloadavg()
     text = report(steps, raw, console)
+    if profile_dir is not None:
+        text += "\n\n" + profile_report(profile_dir, console)
     load = (
         f"Load average (1/5/15 min) before the run {'/'.join(f'{x:.2f}' for x in load_before)}, "
         f"after it {'/'.join(f'{x:.2f}' for x in load_after)}."

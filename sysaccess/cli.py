@@ -229,11 +229,17 @@ def bench_flows(
             help="Kafka SASL/SCRAM + ACLs and Redis ACL users (--no-infra-auth only to measure their cost)"
         ),
     ] = True,
+    pyspy: Annotated[
+        Path | None,
+        typer.Option(help="Record each service with py-spy during the measured steps, into this folder"),
+    ] = None,
 ) -> None:
     """Full flows at a constant arrival rate, with a bare-aiokafka baseline in the same run."""
     from sysaccess.bench_flows import run_flows_benchmark
 
-    code = run_flows_benchmark(rate, duration, ramp, report, console, deadline, instances, raw, infra_auth)
+    code = run_flows_benchmark(
+        rate, duration, ramp, report, console, deadline, instances, raw, infra_auth, pyspy
+    )
     if code:
         raise typer.Exit(code)
 

@@ -1,0 +1,118 @@
+"""py-spy profiles of running services, and where their CPU went, by library.
+
+A benchmark attaches ``py-spy record`` (raw, collapsed stacks; idle threads left out) to each
+service for its measured steps; ``summarize`` then gives each service's samples by the library
+the sampled frame was in, from the innermost frame outwards, so "redis-py" means time spent in
+the Redis client's own code wherever it was called from.
+"""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import subprocess
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["CATEGORIES", "Profiler", "summarize"]
+
+# First match wins, frames read from the innermost one outwards.
+CATEGORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("redis-py", ("/redis/",)),
+    ("aiokafka", ("/aiokafka/", "/kafka/")),
+    ("FastStream", ("/faststream/",)),
+    ("pydantic", ("/pydantic/", "/pydantic_core/")),
+    ("OpenTelemetry", ("/opentelemetry/",)),
+    ("prometheus-client", ("/prometheus_client/",)),
+    ("logging", ("/structlog/", "/logging/")),
+    ("JSON", ("/json/", "orjson")),
+    (
+        "HTTP server (uvicorn, Starlette, FastAPI)",
+        ("/uvicorn/", "/starlette/", "/fastapi/", "/httptools/", "/h11/"),
+    ),
+    ("HTTP client (httpx)", ("/httpx/", "/httpcore/")),
+    ("e-mail", ("/email/", "/smtplib", "/aiosmtplib/")),
+    ("cryptography and JWT", ("/jwt/", "/cryptography/", "/hashlib", "/hmac")),
+    ("asyncio and uvloop", ("/asyncio/", "uvloop")),
+    ("project code", ("/services/", "/shared/")),
+)
+
+
+@dataclass
+class Profiler:
+    """``py-spy record`` on each named process until ``stop``; raw output under ``folder``."""
+
+    folder: Path
+    rate: int = 100
+    running: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    @staticmethod
+    def binary() -> str | None:
+        """py-spy beside this Python (the project's venv, `make` installs it), else on PATH."""
+        beside = Path(sys.executable).parent / "py-spy"
+        return str(beside) if beside.exists() else shutil.which("py-spy")
+
+    def start(self, pids: dict[str, int]) -> None:
+        binary = self.binary()
+        if binary is None:
+            raise RuntimeError("py-spy is not installed (pip install '.[tools]')")
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for name, pid in pids.items():
+            self.running[name] = subprocess.Popen(
+                [
+                    binary,
+                    "record",
+                    "--pid",
+                    str(pid),
+                    "--rate",
+                    str(self.rate),
+                    "--nonblocking",
+                    "--format",
+                    "raw",
+                    "--output",
+                    str(self.path(name)),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+
+    def path(self, name: str) -> Path:
+        return self.folder / f"{name}.txt"
+
+    def stop(self) -> dict[str, Path]:
+        """Stop every recorder (each writes its file on SIGINT); the files that were written."""
+        for process in self.running.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
+        for process in self.running.values():
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        written = {n: self.path(n) for n in self.running if self.path(n).exists()}
+        self.running.clear()
+        return written
+
+
+def category_of(stack: str) -> str:
+    frames = stack.split(";")
+    for frame in reversed(frames):
+        for name, markers in CATEGORIES:
+            if any(marker in frame for marker in markers):
+                return name
+    return "other"
+
+
+def summarize(raw: Path) -> tuple[int, list[tuple[str, float]]]:
+    """Samples in a raw py-spy file, and their shares by category, largest first."""
+    counts: Counter[str] = Counter()
+    for line in raw.read_text(encoding="utf-8", errors="replace").splitlines():
+        stack, _, number = line.rpartition(" ")
+        if stack and number.isdigit():
+            counts[category_of(stack)] += int(number)
+    total = sum(counts.values())
+    if not total:
+        return 0, []
+    return total, [(name, n / total) for name, n in counts.most_common()]
