@@ -8,6 +8,7 @@ the Redis client's own code wherever it was called from.
 
 from __future__ import annotations
 
+import re
 import shutil
 import signal
 import subprocess
@@ -18,26 +19,26 @@ from pathlib import Path
 
 __all__ = ["CATEGORIES", "Profiler", "summarize"]
 
-# First match wins, frames read from the innermost one outwards.
+# First match wins, frames read from the innermost one outwards; a frame's file is matched by
+# the folder it is in (py-spy shows site-packages and standard-library files by their module path).
 CATEGORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("redis-py", ("/redis/",)),
-    ("aiokafka", ("/aiokafka/", "/kafka/")),
-    ("FastStream", ("/faststream/",)),
-    ("pydantic", ("/pydantic/", "/pydantic_core/")),
-    ("OpenTelemetry", ("/opentelemetry/",)),
-    ("prometheus-client", ("/prometheus_client/",)),
-    ("logging", ("/structlog/", "/logging/")),
-    ("JSON", ("/json/", "orjson")),
-    (
-        "HTTP server (uvicorn, Starlette, FastAPI)",
-        ("/uvicorn/", "/starlette/", "/fastapi/", "/httptools/", "/h11/"),
-    ),
-    ("HTTP client (httpx)", ("/httpx/", "/httpcore/")),
-    ("e-mail", ("/email/", "/smtplib", "/aiosmtplib/")),
-    ("cryptography and JWT", ("/jwt/", "/cryptography/", "/hashlib", "/hmac")),
-    ("asyncio and uvloop", ("/asyncio/", "uvloop")),
-    ("project code", ("/services/", "/shared/")),
+    ("redis-py", ("redis/",)),
+    ("aiokafka", ("aiokafka/", "kafka/")),
+    ("FastStream", ("faststream/", "fast_depends/")),
+    ("pydantic", ("pydantic/", "pydantic_core/")),
+    ("OpenTelemetry", ("opentelemetry/",)),
+    ("prometheus-client", ("prometheus_client/",)),
+    ("logging", ("structlog/", "logging/")),
+    ("JSON", ("json/", "orjson/")),
+    ("HTTP server", ("uvicorn/", "starlette/", "fastapi/", "httptools/", "h11/")),
+    ("HTTP client", ("httpx/", "httpcore/")),
+    ("e-mail", ("email/", "smtplib.py", "aiosmtplib/")),
+    ("cryptography and JWT", ("jwt/", "cryptography/", "hashlib.py", "hmac.py")),
+    ("project code", ("services/", "shared/", "sysaccess/")),
 )
+EVENT_LOOP = "event loop (uvloop, C code under it)"
+STDLIB_ASYNCIO = re.compile(r"/python3\.\d+/asyncio/|/site-packages/uvloop/")
+LOOP_FILES = ("/asyncio/runners.py", "/asyncio/base_events.py", "/uvloop/__init__.py")
 
 
 @dataclass
@@ -97,12 +98,36 @@ class Profiler:
 
 
 def category_of(stack: str) -> str:
+    """The library a sample's innermost known frame is in. asyncio's own frames are seen through
+    to their caller (a socket write in ``asyncio/streams.py`` is charged to whoever wrote); a
+    sample with nothing above the loop is the loop itself, running C code (uvloop, httptools)."""
     frames = stack.split(";")
+    innermost = _file_of(frames[-1]) if frames else ""
+    # What started the loop (uvicorn's server, the CLI) is below every sample: only the frames of
+    # the task the loop was running count.
+    loop_frames = [
+        i for i, f in enumerate(frames) if _is_loop_code(w := _file_of(f)) and w.endswith(LOOP_FILES)
+    ]
+    if loop_frames:
+        frames = frames[loop_frames[-1] + 1 :]
     for frame in reversed(frames):
-        for name, markers in CATEGORIES:
-            if any(marker in frame for marker in markers):
-                return name
-    return "other"
+        where = _file_of(frame)
+        if _is_loop_code(where):
+            continue
+        for name, folders in CATEGORIES:
+            if any(f"/{folder}" in where for folder in folders):
+                return f"{name} (socket writes)" if innermost.endswith("/asyncio/streams.py") else name
+    return EVENT_LOOP if _is_loop_code(innermost) else "other"
+
+
+def _is_loop_code(where: str) -> bool:
+    # asyncio itself, not a library's own "asyncio" package (redis/asyncio/client.py).
+    return where.startswith(("/asyncio/", "/uvloop/")) or bool(STDLIB_ASYNCIO.search(where))
+
+
+def _file_of(frame: str) -> str:
+    # "function (path/to/file.py:line)"
+    return "/" + frame[frame.rfind("(") + 1 : frame.rfind(":")]
 
 
 def summarize(raw: Path) -> tuple[int, list[tuple[str, float]]]:

@@ -23,6 +23,12 @@ def test_the_innermost_known_library_is_charged() -> None:
     assert category_of("<module> (/tmp/elsewhere.py:1)") == "other"
 
 
+def test_asyncio_is_seen_through_to_its_caller() -> None:
+    write = "writelines (asyncio/streams.py:346)"
+    assert category_of(f"{LOOP};execute (redis/asyncio/client.py:1520);{write}") == "redis-py (socket writes)"
+    assert category_of(LOOP) == "event loop (uvloop, C code under it)"
+
+
 def test_summary_gives_shares_largest_first(tmp_path: Path) -> None:
     raw = tmp_path / "approval.txt"
     raw.write_text(
@@ -32,7 +38,7 @@ def test_summary_gives_shares_largest_first(tmp_path: Path) -> None:
     )
     total, shares = summarize(raw)
     assert total == 100
-    assert shares == [("redis-py", 0.6), ("aiokafka", 0.3), ("asyncio and uvloop", 0.1)]
+    assert shares == [("redis-py", 0.6), ("aiokafka", 0.3), ("event loop (uvloop, C code under it)", 0.1)]
 
 
 def test_an_empty_profile_has_no_shares(tmp_path: Path) -> None:
