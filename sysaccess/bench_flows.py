@@ -25,11 +25,13 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psutil
 import uvloop
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from redis.asyncio import Redis
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
@@ -67,6 +69,7 @@ class Step:
     redelivered: int = 0  # the same outcome event again (at-least-once; receivers drop it)
     cpu_per_1000: dict[str, float] = field(default_factory=dict)
     http_calls: tuple[int, int] = (0, 0)  # vendor POSTs and portal decision calls made by the step
+    redis_calls: dict[str, int] = field(default_factory=dict)  # Redis commands during the step, by name
     peak_rss_mb: dict[str, float] = field(default_factory=dict)
     # Mean time from a record's production to its handling, per (service, topic), in ms.
     hop_delays_ms: dict[tuple[str, str], tuple[float, int]] = field(default_factory=dict)
@@ -273,6 +276,7 @@ async def _flows_step(
     driver.issued += total
     calls_before = (driver.posts, driver.decisions)
     delays_before = await consume_delays(stack)
+    redis_before = await redis_commands(stack.layout.admin_redis_url)
 
     async def flow(index: int) -> None:
         result = await driver.run(first_index + index)
@@ -295,7 +299,21 @@ async def _flows_step(
     step.http_calls = (driver.posts - calls_before[0], driver.decisions - calls_before[1])
     await _settle(step, posted, watcher, begin, usage)
     step.hop_delays_ms = delay_between(delays_before, await consume_delays(stack))
+    redis_after = await redis_commands(stack.layout.admin_redis_url)
+    step.redis_calls = {
+        n: c - redis_before.get(n, 0) for n, c in redis_after.items() if c > redis_before.get(n, 0)
+    }
     return step
+
+
+async def redis_commands(url: str) -> dict[str, int]:
+    """Commands Redis has run since it started, by name (``INFO commandstats``; every client)."""
+    client = Redis.from_url(url)
+    try:
+        stats: dict[str, Any] = await client.info("commandstats")
+    finally:
+        await client.aclose()
+    return {name.removeprefix("cmdstat_"): int(fields["calls"]) for name, fields in stats.items()}
 
 
 @dataclass
@@ -617,6 +635,16 @@ def report(steps: list[Step], raw: list[Step], console: Console) -> str:
     )
     console.print(calls)
     lines += ["", calls]
+    if measured.redis_calls:
+        by_command = sorted(measured.redis_calls.items(), key=lambda item: -item[1])
+        redis_line = (
+            f"Redis commands per flow at {measured.offered_rate:.0f}/s (every client, background loops "
+            f"included): {sum(measured.redis_calls.values()) / flows:.1f} in all; "
+            + ", ".join(f"{name} {count / flows:.1f}" for name, count in by_command[:12])
+            + "."
+        )
+        console.print(redis_line)
+        lines += ["", redis_line]
     if measured.hop_delays_ms:
         hops = Table(title=f"Kafka hops at {measured.offered_rate:.0f}/s: produced -> handled")
         for column in ("service", "topic", "records", "mean ms"):
