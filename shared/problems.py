@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import structlog
@@ -12,8 +13,15 @@ from fastapi.responses import JSONResponse
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 PROBLEM_JSON = "application/problem+json"
+
+REQUEST_INVALID_CODE = "AUTH.VLD-BODY"
+"""The problem code of a request its own schema refuses (a body, query or path that does not
+validate); each entry of its ``errors`` says which field and why."""
+REQUIRED_CODE = "STD.VLD-00000"
+"""Altinn's standard validation error "The field is required." (StdValidationErrors.Required)."""
 
 log = structlog.get_logger(__name__)
 
@@ -61,6 +69,35 @@ def problem_response(problem: Problem, instance: str | None = None) -> JSONRespo
     )
 
 
+def validation_error(code: str, detail: str, paths: Iterable[str]) -> dict[str, Any]:
+    """One entry of a problem's ``errors``, in Altinn's shape: code, detail and JSON paths."""
+    return {"code": code, "detail": detail, "paths": list(paths)}
+
+
+_LOCATIONS = {"query": "$QUERY", "path": "$PATH", "header": "$HEADER", "cookie": "$COOKIE"}
+
+
+def json_path(location: Sequence[str | int]) -> str:
+    """A pydantic error location as a JSON pointer (RFC 6901): ``("body", "rights", 0)`` is
+    ``/rights/0``; a parameter outside the body is named under its place, ``/$QUERY/token``."""
+    where, *rest = location or ("body",)
+    parts = [str(p).replace("~", "~0").replace("/", "~1") for p in rest]
+    if where != "body":
+        parts.insert(0, _LOCATIONS.get(str(where), str(where)))
+    return "/" + "/".join(parts)
+
+
+def request_validation_errors(errors: Iterable[Any]) -> list[dict[str, Any]]:
+    """Every error pydantic found in a request, at once, in Altinn's shape."""
+    found = []
+    for error in errors:
+        code = REQUIRED_CODE if error.get("type") == "missing" else REQUEST_INVALID_CODE
+        found.append(
+            validation_error(code, str(error.get("msg", "")), [json_path(tuple(error.get("loc", ())))])
+        )
+    return found
+
+
 _STATUS_TITLES = {
     400: "Bad Request",
     401: "Unauthorized",
@@ -77,6 +114,16 @@ _STATUS_TITLES = {
 }
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route of the app serves at the request's path."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches({**request.scope, "type": "http"})
+        if match is not Match.NONE:
+            methods.update(getattr(route, "methods", None) or ())
+    return sorted(methods)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     async def on_problem(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, Problem)
@@ -84,11 +131,10 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
-        errors = [
-            {"location": ".".join(str(p) for p in e.get("loc", ())), "message": e.get("msg", "")}
-            for e in exc.errors()
-        ]
-        problem = Problem(400, "One or more validation errors occurred.", code="AUTH.VLD-BODY", errors=errors)
+        errors = request_validation_errors(exc.errors())
+        problem = Problem(
+            400, "One or more validation errors occurred.", code=REQUEST_INVALID_CODE, errors=errors
+        )
         return problem_response(problem, request.url.path)
 
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
@@ -98,6 +144,10 @@ def install_problem_handlers(app: FastAPI) -> None:
         response = problem_response(Problem(exc.status_code, title, detail), request.url.path)
         if exc.headers:
             response.headers.update(exc.headers)
+        if exc.status_code == 405:
+            # RFC 9110 requires Allow on a 405. Starlette names only the methods of the first
+            # route whose path matched; a path served by several routes allows all of theirs.
+            response.headers["Allow"] = ", ".join(allowed_methods(request))
         return response
 
     async def on_outage(request: Request, exc: Exception) -> JSONResponse:

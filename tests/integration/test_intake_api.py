@@ -101,6 +101,70 @@ async def test_agent_request_and_type_separation(intake: RunningIntake, token_fo
     assert_problem(with_rights, 400)
 
 
+async def test_a_pending_standard_request_is_not_the_agent_answer(
+    intake: RunningIntake, token_for: TokenFactory
+) -> None:
+    """Issue 13: an agent POST with the (system, party, externalRef) of a pending standard request
+    answered 200 with the standard request. Pending requests are keyed by type, as in Altinn."""
+    auth = intake.auth(token_for())
+    standard_body = standard_request()
+    standard = await intake.client.post(f"{BASE}/systemuser/request/vendor", json=standard_body, headers=auth)
+    assert standard.status_code == 201, standard.text
+    agent_body = {k: v for k, v in standard_body.items() if k != "rights"} | {
+        "accessPackages": [CLIENT_PACKAGE]
+    }
+    agent = await intake.client.post(f"{BASE}/systemuser/request/vendor/agent", json=agent_body, headers=auth)
+    assert agent.status_code == 201, agent.text
+    assert agent.json()["id"] != standard.json()["id"]
+    assert "/agentrequest?id=" in agent.json()["confirmUrl"]
+    # Each type's re-POST and natural-key lookup finds its own request.
+    for path, body, expected in (
+        ("", standard_body, standard.json()["id"]),
+        ("/agent", agent_body, agent.json()["id"]),
+    ):
+        again = await intake.client.post(f"{BASE}/systemuser/request/vendor{path}", json=body, headers=auth)
+        assert (again.status_code, again.json()["id"]) == (200, expected)
+        by_ref = await intake.client.get(
+            f"{BASE}/systemuser/request/vendor{path}/byexternalref/"
+            f"{SMARTCLOUD_SYSTEM}/{TIGER}/{body['externalRef']}",
+            headers=auth,
+        )
+        assert by_ref.json()["id"] == expected
+
+
+async def test_an_agent_request_stored_before_typed_keys_is_still_pending(
+    intake: RunningIntake, token_for: TokenFactory
+) -> None:
+    """Agent requests stored before the keys were typed sit under the untyped key; a re-POST
+    still gets them back and a withdrawal still frees the key (no migration needed)."""
+    from redis.asyncio import Redis
+
+    from services.request_intake.domain.requests import NaturalKey
+    from services.request_intake.storage.keys import IntakeKeys
+    from shared.events import RequestType
+
+    auth = intake.auth(token_for())
+    body = standard_request(accessPackages=[CLIENT_PACKAGE])
+    body.pop("rights")
+    created = await intake.client.post(f"{BASE}/systemuser/request/vendor/agent", json=body, headers=auth)
+    assert created.status_code == 201, created.text
+    keys = IntakeKeys(intake.settings.redis_prefix)
+    key = NaturalKey(SMARTCLOUD_SYSTEM, TIGER, body["externalRef"])
+    username, password = intake.settings.redis_login()
+    redis = Redis.from_url(str(intake.settings.redis_url), username=username, password=password)
+    try:
+        await redis.rename(keys.latest_request(key, RequestType.AGENT), keys.untyped_latest_request(key))
+        again = await intake.client.post(f"{BASE}/systemuser/request/vendor/agent", json=body, headers=auth)
+        assert (again.status_code, again.json()["id"]) == (200, created.json()["id"])
+        withdrawn = await intake.client.delete(
+            f"{BASE}/systemuser/request/vendor/{created.json()['id']}", headers=auth
+        )
+        assert withdrawn.status_code == 202
+        assert await redis.exists(keys.untyped_latest_request(key)) == 0
+    finally:
+        await redis.aclose()
+
+
 @pytest.mark.parametrize(
     ("overrides", "code"),
     [

@@ -76,9 +76,16 @@ class AccessPackageRef(BaseModel):
     urn: ShortText
 
 
-def system_invalid(number: int, detail: str) -> Refusal:
-    """Altinn's "Validation of the system failed" refusal, ``AUTH.VLD-<number>``."""
-    return Refusal(RefusalKind.INVALID, f"AUTH.VLD-{number:05d}", "Validation of the system failed", detail)
+def system_invalid(number: int, detail: str, *paths: str) -> Refusal:
+    """Altinn's "Validation of the system failed" refusal, ``AUTH.VLD-<number>``; ``paths`` are
+    the JSON pointers of the offending fields."""
+    return Refusal(
+        RefusalKind.INVALID,
+        f"AUTH.VLD-{number:05d}",
+        "Validation of the system failed",
+        detail,
+        paths=paths,
+    )
 
 
 def vendor_org_from_id(vendor_id: str) -> str | None:
@@ -87,14 +94,19 @@ def vendor_org_from_id(vendor_id: str) -> str | None:
     return org_no if prefix == "0192" and is_valid_org_no(org_no) else None
 
 
-def right_ids(rights: Iterable[Right]) -> tuple[str, ...]:
-    """The resource ids of rights that reference exactly one urn:altinn:resource."""
+def right_ids(rights: Iterable[Right], base_path: str = "/rights") -> tuple[str, ...]:
+    """The resource ids of rights that reference exactly one urn:altinn:resource; a refusal
+    names every right that does not."""
     ids: list[str] = []
-    for right in rights:
+    malformed: list[str] = []
+    for index, right in enumerate(rights):
         values = [a.value for a in right.resource if a.id == RESOURCE_ATTRIBUTE]
         if len(values) != 1 or len(right.resource) != 1:
-            raise system_invalid(9, "Each right must reference exactly one urn:altinn:resource")
-        ids.append(values[0])
+            malformed.append(f"{base_path}/{index}/resource")
+        else:
+            ids.append(values[0])
+    if malformed:
+        raise system_invalid(9, "Each right must reference exactly one urn:altinn:resource", *malformed)
     return tuple(ids)
 
 

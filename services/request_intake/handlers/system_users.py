@@ -26,7 +26,14 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 from pydantic.alias_generators import to_camel
 
 from shared.jwks import TokenRefused
-from shared.problems import PROBLEM_JSON, Problem
+from shared.problems import (
+    PROBLEM_JSON,
+    REQUEST_INVALID_CODE,
+    REQUIRED_CODE,
+    Problem,
+    json_path,
+    validation_error,
+)
 
 from ..domain.decisions import Decision
 from ..domain.system_users import (
@@ -192,16 +199,17 @@ LOOKUP_PARAMETERS = [
 def _lookup_query(request: Request) -> tuple[str, str, str, str | None]:
     """The lookup's query, checked by hand: FastAPI's parameter machinery costs more than the lookup."""
     query = request.query_params
-    errors: list[dict[str, str]] = []
+    errors: list[dict[str, object]] = []
 
     def value(name: str, *, pattern: re.Pattern[str] | None = None, required: bool = True) -> str | None:
         found = query.get(name)
+        path = [json_path(("query", name))]
         if found is None or found == "":
             if required:
-                errors.append({"location": f"query.{name}", "message": "Field required"})
+                errors.append(validation_error(REQUIRED_CODE, "Field required", path))
             return None
         if len(found) > 255 or (pattern is not None and not pattern.fullmatch(found)):
-            errors.append({"location": f"query.{name}", "message": "Invalid value"})
+            errors.append(validation_error(REQUEST_INVALID_CODE, "Invalid value", path))
         return found
 
     client_id = value("clientId")
@@ -209,7 +217,9 @@ def _lookup_query(request: Request) -> tuple[str, str, str, str | None]:
     owner_org = value("systemUserOwnerOrgNo", pattern=_ORG_NO)
     external_ref = value("externalRef", required=False)
     if errors or client_id is None or provider_org is None or owner_org is None:
-        raise Problem(400, "One or more validation errors occurred.", code="AUTH.VLD-BODY", errors=errors)
+        raise Problem(
+            400, "One or more validation errors occurred.", code=REQUEST_INVALID_CODE, errors=errors
+        )
     return client_id, provider_org, owner_org, external_ref
 
 
