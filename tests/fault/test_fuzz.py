@@ -86,7 +86,10 @@ def st_run(schema_url: str, path_regex: str, env: dict[str, str], report: Path) 
         str(report),
     ]
     run_env = {**os.environ, **env, "SCHEMATHESIS_HOOKS": "tests.fault.fuzz_hooks", "PYTHONPATH": str(ROOT)}
-    done = subprocess.run(command, env=run_env, cwd=ROOT, capture_output=True, text=True, timeout=1800)
+    # Run where its cache of failures (.schemathesis/) cannot land in the repository.
+    done = subprocess.run(
+        command, env=run_env, cwd=report.parent, capture_output=True, text=True, timeout=1800
+    )
     output = done.stdout + done.stderr
     assert done.returncode == 0, output[-20000:]
     return output

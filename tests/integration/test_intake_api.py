@@ -60,7 +60,9 @@ async def test_create_read_and_repost(intake: RunningIntake, token_for: TokenFac
     assert created.status_code == 201, created.text
     request = created.json()
     assert request["status"] == "New"
-    assert request["confirmUrl"].endswith(f"/accessmanagement/ui/systemuser/request?id={request['id']}")
+    assert request["confirmUrl"].endswith(
+        f"/accessmanagement/ui/systemuser/request?id={request['id']}&DONTCHOOSEREPORTEE=true"
+    )
     assert created.headers["location"].endswith(request["id"])
     again = await intake.client.post(f"{BASE}/systemuser/request/vendor", json=body, headers=auth)
     assert again.status_code == 200

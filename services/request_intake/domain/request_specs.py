@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 from pydantic.alias_generators import to_camel
 
 from shared.events import SystemDescription
@@ -12,21 +12,41 @@ from shared.orgno import is_valid_org_no
 from shared.redirects import redirect_allowed
 from shared.world import World
 
-from .references import AccessPackageRef, IdText, Right, ShortText, Text, UrlText, package_urns, right_ids
+from .references import (
+    AccessPackageRef,
+    OrgNoText,
+    Right,
+    ShortText,
+    Text,
+    package_urns,
+    right_ids,
+)
 from .refusals import Refusal, RefusalKind, Refusals
 
 __all__ = ["AgentRequestSpec", "RequestSpec", "StandardRequestSpec", "validate_party", "validate_request"]
+
+
+RedirectText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2048)]
+"""A redirect URL, or "" for none (Altinn treats an empty redirectUrl as no redirect)."""
 
 
 class _RequestSpecBase(BaseModel):
     model_config = ConfigDict(frozen=True, alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
     system_id: ShortText
-    party_org_no: IdText
+    party_org_no: OrgNoText
     external_ref: Text | None = None
     integration_title: Text | None = None
     access_packages: Annotated[tuple[AccessPackageRef, ...], Field(max_length=100)] | None = None
-    redirect_url: UrlText | None = None
+    redirect_url: RedirectText | None = Field(
+        default=None,
+        description='Where the portal sends the user afterwards; "" or null: nowhere (as Altinn)',
+    )
+
+    @field_validator("redirect_url")
+    @classmethod
+    def _empty_is_no_redirect(cls, value: str | None) -> str | None:
+        return value or None
 
 
 class StandardRequestSpec(_RequestSpecBase):

@@ -58,7 +58,7 @@ class SystemSpec(BaseModel):
 
     model_config = ConfigDict(frozen=True, alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
-    id: ShortText
+    id: Annotated[ShortText, Field(json_schema_extra={"pattern": _SYSTEM_ID.pattern})]
     vendor: VendorRef
     name: Annotated[LangText, Field(max_length=3)]
     description: Annotated[LangText, Field(max_length=3)] = Field(default_factory=dict)

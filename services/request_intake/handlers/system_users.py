@@ -38,6 +38,10 @@ from shared.problems import (
 from ..domain.decisions import Decision
 from ..domain.system_users import (
     JWT_TOKEN_TYPE,
+    MAX_AUDIENCE_LENGTH,
+    MAX_SCOPE_LENGTH,
+    MAX_SCOPES,
+    MAX_SUBJECT_TOKEN_LENGTH,
     SYSTEMUSER_TYPE,
     TOKEN_EXCHANGE_GRANT,
     TOKEN_TYPES,
@@ -89,22 +93,36 @@ OAUTH_ERROR = {
         "error_description": {"type": "string"},
     },
 }
+_SCOPE_TOKEN = rf"[!#-\[\]-~]{{1,{MAX_SCOPE_LENGTH}}}"
+AUDIENCE = {"type": "string", "maxLength": MAX_AUDIENCE_LENGTH, "pattern": "^[!-~]([ -~]*[!-~])?$"}
 TOKEN_FORM = {
     "type": "object",
     "required": ["grant_type", "subject_token", "subject_token_type", "authorization_details"],
     "properties": {
         "grant_type": {"type": "string", "enum": [TOKEN_EXCHANGE_GRANT]},
-        "subject_token": {"type": "string", "description": "The vendor's token from the provider"},
+        "subject_token": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": MAX_SUBJECT_TOKEN_LENGTH,
+            "description": "The vendor's token from the provider",
+        },
         "subject_token_type": {"type": "string", "enum": list(TOKEN_TYPES)},
         "requested_token_type": {"type": "string", "enum": list(TOKEN_TYPES)},
         "authorization_details": {
             "type": "string",
+            "minLength": 1,
+            "contentMediaType": "application/json",
             "description": 'JSON: [{"type": "urn:altinn:systemuser", "systemuser_org": {"authority": '
             '"iso6523-actorid-upis", "ID": "0192:<orgno>"}, "externalRef": "..."}]',
         },
-        "scope": {"type": "string", "description": "Space-separated; each held by the subject token"},
-        "audience": {"type": "string", "description": "The aud of the issued token"},
-        "resource": {"type": "string", "description": "Same as audience"},
+        "scope": {
+            "type": "string",
+            # RFC 6749 3.3 scope tokens, separated by single spaces
+            "pattern": f"^{_SCOPE_TOKEN}( {_SCOPE_TOKEN}){{0,{MAX_SCOPES - 1}}}$",
+            "description": "Space-separated; each held by the subject token",
+        },
+        "audience": {**AUDIENCE, "description": "The aud of the issued token"},
+        "resource": {**AUDIENCE, "description": "Same as audience"},
     },
 }
 
@@ -334,7 +352,19 @@ Text = Annotated[str, StringConstraints(min_length=1, max_length=255)]
 class DecisionBody(BaseModel):
     """Who (a system-user token, or its id), what (resource and action) and for whom (organisation)."""
 
-    model_config = ConfigDict(frozen=True, alias_generator=to_camel, populate_by_name=True, extra="forbid")
+    model_config = ConfigDict(
+        frozen=True,
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        # Exactly one of the two names the system user (the validator below): stated here too.
+        json_schema_extra={
+            "oneOf": [
+                {"required": ["systemUserToken"], "properties": {"systemUserToken": {"type": "string"}}},
+                {"required": ["systemUserId"], "properties": {"systemUserId": {"type": "string"}}},
+            ]
+        },
+    )
 
     system_user_token: Annotated[str, StringConstraints(min_length=1, max_length=8192)] | None = Field(
         default=None, description="A system-user token from /oauth2/token (verified here)"
