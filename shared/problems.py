@@ -124,6 +124,89 @@ def allowed_methods(request: Request) -> list[str]:
     return sorted(methods)
 
 
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "RFC 9457 problem details with Altinn's error code; a validation problem lists "
+    "every broken rule in errors, each with its code and the JSON paths of the offending fields.",
+    "required": ["type", "title", "status"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "code": {"type": "string", "description": "Altinn's error code, e.g. AUTH-00011 or AUTH.VLD-00001"},
+        "instance": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["code", "paths"],
+                "properties": {
+                    "code": {"type": "string"},
+                    "detail": {"type": "string"},
+                    "paths": {
+                        "type": "array",
+                        "items": {"type": "string"},
+                        "description": 'JSON pointers into the body ("/rights/0/resource"), or '
+                        '"/$QUERY/<name>" and "/$PATH/<name>" for parameters',
+                    },
+                },
+            },
+        },
+    },
+}
+# What any operation of a service may answer, whatever it does: its input refused, no or a
+# wrong credential, not found (or hidden), a body too large, over a rate limit, an outage.
+COMMON_PROBLEMS = {
+    400: "Invalid input: problem+json with Altinn's code; validation problems list every error",
+    401: "No valid credential",
+    403: "The credential does not allow this",
+    404: "Not found (also what other vendors' things look like)",
+    413: "The body is too large",
+    429: "Too many requests; Retry-After says when to try again",
+    503: "A dependency is briefly unavailable; nothing was changed; Retry-After",
+}
+
+
+def document_problems(app: FastAPI, *, skip_tags: tuple[str, ...] = ("ops",)) -> None:
+    """Make the app's OpenAPI document say how it refuses: problem+json (schema ``Problem``) for
+    the statuses any operation may answer, and no 422, which the handlers above never send
+    (a request that fails validation is a 400, as in Altinn).
+
+    Operations tagged with ``skip_tags`` (liveness and readiness) answer in their own shapes.
+    """
+    build = app.openapi
+    ref = {"$ref": "#/components/schemas/Problem"}
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        document = build()
+        schemas = document.setdefault("components", {}).setdefault("schemas", {})
+        schemas.pop("HTTPValidationError", None)
+        schemas.pop("ValidationError", None)
+        schemas["Problem"] = PROBLEM_SCHEMA
+        for path_item in document.get("paths", {}).values():
+            for operation in path_item.values():
+                if not isinstance(operation, dict) or "responses" not in operation:
+                    continue
+                responses = operation["responses"]
+                responses.pop("422", None)
+                if set(operation.get("tags", ())) & set(skip_tags):
+                    continue
+                for status, description in COMMON_PROBLEMS.items():
+                    if status == 413 and "requestBody" not in operation:
+                        continue
+                    entry = responses.setdefault(str(status), {"description": description})
+                    content = entry.setdefault("content", {})
+                    if not content or content.get(PROBLEM_JSON) == {}:
+                        content[PROBLEM_JSON] = {"schema": ref}
+        app.openapi_schema = document
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     async def on_problem(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, Problem)

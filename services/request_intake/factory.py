@@ -23,6 +23,7 @@ from shared.world import load_world
 
 from .handlers import kafka
 from .handlers.api import API_PREFIX, router
+from .handlers.auth import document_bearer
 from .handlers.auth_first import AuthenticateFirst
 from .handlers.deps import install_context
 from .handlers.problems import install_refusal_handler
@@ -179,4 +180,5 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     install_refusal_handler(app)
     app.include_router(system_user_router)  # first: its routes sit on every vendor call path
     app.include_router(router)
+    document_bearer(app, (API_PREFIX, DECISION_PREFIX))
     return app
