@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -114,14 +115,49 @@ _STATUS_TITLES = {
 }
 
 
+_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+_TEMPLATE_PARAMETER = re.compile(r"\\{[^/]+?\\}")
+
+
+def _literal_segments(template: str) -> int:
+    return sum(1 for segment in template.split("/") if segment and "{" not in segment)
+
+
 def allowed_methods(request: Request) -> list[str]:
-    """Every method some route of the app serves at the request's path."""
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        match, _ = route.matches({**request.scope, "type": "http"})
-        if match is not Match.NONE:
-            methods.update(getattr(route, "methods", None) or ())
-    return sorted(methods)
+    """The methods of the request's path, as the app's OpenAPI document gives them.
+
+    As OpenAPI matches URLs, a concrete path (``/vendor/agent``) wins over a templated one
+    (``/vendor/{request_id}``) that also fits, and of templates the most concrete. A path the
+    document does not describe (a portal page) is asked of the routes, method by method (a
+    route matches fully only for a method it serves).
+    """
+    path = request.scope["path"]
+    documented: dict[str, Any] = request.app.openapi().get("paths", {})
+    if path in documented:
+        return sorted(m.upper() for m in documented[path] if m.upper() in _METHODS)
+    fitting = [
+        template
+        for template in documented
+        if "{" in template and re.fullmatch(_TEMPLATE_PARAMETER.sub("[^/]+", re.escape(template)), path)
+    ]
+    if fitting:
+        # The most concrete templates win: those with the most literal segments.
+        concrete = max(_literal_segments(t) for t in fitting)
+        return sorted(
+            {
+                method.upper()
+                for template in fitting
+                if _literal_segments(template) == concrete
+                for method in documented[template]
+                if method.upper() in _METHODS
+            }
+        )
+    routes = request.app.router.routes
+    return [
+        method
+        for method in _METHODS
+        if any(route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes)
+    ]
 
 
 PROBLEM_SCHEMA: dict[str, Any] = {

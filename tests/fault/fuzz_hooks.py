@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import schemathesis
@@ -186,3 +188,32 @@ def refused_calls_write_nothing(ctx: Any, response: Any, case: Any) -> bool | No
     assert _before, "the before_call hook never ran, so nothing was counted"
     assert _probe.snapshot() == _before[0], "a refused call changed state"
     return None
+
+
+@schemathesis.check
+def allow_names_the_documented_methods(ctx: Any, response: Any, case: Any) -> bool | None:
+    """A 405's Allow lists the methods the document gives the URL (schemathesis checks only that
+    the header is there, and an empty one passes). A URL can fit more than one path template
+    (``/vendor/agent`` and ``/vendor/{request_id}``); the methods of all of them count."""
+    if response.status_code != 405:
+        return None
+    values = response.headers.get("allow") or [""]
+    allowed = {m.strip().upper() for m in ", ".join(values).split(",") if m.strip()}
+    path = urlsplit(response.request.url).path
+    documented = {
+        method.upper()
+        for template, item in case.operation.schema.raw_schema["paths"].items()
+        if re.fullmatch(re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(template)), path)
+        for method in item
+        if method.lower() in _HTTP_METHODS
+    }
+    own = {
+        m.upper()
+        for m in case.operation.schema.raw_schema["paths"][case.operation.path]
+        if m in _HTTP_METHODS
+    }
+    assert own <= allowed <= documented, f"Allow: {sorted(allowed)}, documented: {sorted(documented)}"
+    return None
+
+
+_HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}

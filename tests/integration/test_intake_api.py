@@ -167,6 +167,52 @@ async def test_an_agent_request_stored_before_typed_keys_is_still_pending(
         await redis.aclose()
 
 
+async def test_every_broken_rule_is_reported_at_once(intake: RunningIntake, token_for: TokenFactory) -> None:
+    """Altinn's validation problem shape: code, and errors with code and JSON paths each."""
+    auth = intake.auth(token_for())
+    body = standard_request(
+        partyOrgNo="310614288",
+        redirectUrl="https://evil.example/",
+        rights=[RIGHT, {"resource": [{"id": "urn:altinn:resource", "value": "unknown"}]}],
+    )
+    refused = await intake.client.post(f"{BASE}/systemuser/request/vendor", json=body, headers=auth)
+    assert_problem(refused, 400, "AUTH-00000")
+    assert [(e["code"], e["paths"]) for e in refused.json()["errors"]] == [
+        ("AUTH-00000", ["/partyOrgNo"]),
+        ("AUTH-00021", ["/redirectUrl"]),
+        ("AUTH-00001", ["/rights/1/resource"]),
+    ]
+    shapeless = await intake.client.post(
+        f"{BASE}/systemuser/request/vendor",
+        json={"partyOrgNo": TIGER, "rights": [{"resource": []}], "accessPackages": [{"urn": ""}]},
+        headers=auth,
+    )
+    assert_problem(shapeless, 400, "AUTH.VLD-BODY")
+    assert sorted(path for e in shapeless.json()["errors"] for path in e["paths"]) == [
+        "/accessPackages/0/urn",
+        "/rights/0/resource",
+        "/systemId",
+    ]
+    wrong_method = await intake.client.put(f"{BASE}/systemuser/request/vendor/{uuid.uuid4()}", headers=auth)
+    assert_problem(wrong_method, 405)
+    assert wrong_method.headers["allow"] == "DELETE, GET"
+
+
+async def test_an_empty_redirect_url_is_no_redirect(intake: RunningIntake, token_for: TokenFactory) -> None:
+    auth = intake.auth(token_for())
+    created = await intake.client.post(
+        f"{BASE}/systemuser/request/vendor", json=standard_request(redirectUrl=""), headers=auth
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["redirectUrl"] is None
+    agent_body = standard_request(redirectUrl="", accessPackages=[CLIENT_PACKAGE])
+    agent_body.pop("rights")
+    agent = await intake.client.post(f"{BASE}/systemuser/request/vendor/agent", json=agent_body, headers=auth)
+    assert agent.status_code == 201, agent.text
+    assert agent.json()["redirectUrl"] is None
+    assert agent.json()["confirmUrl"].endswith("&DONTCHOOSEREPORTEE=true")
+
+
 @pytest.mark.parametrize(
     ("overrides", "code"),
     [
