@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock | sha1sum | cut -c1-12)
 
-.PHONY: bootstrap run test lint unit format clean stop asyncapi lock
+.PHONY: bootstrap run test lint unit format clean stop asyncapi openapi fuzz lock
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,12 @@ format: bootstrap
 
 asyncapi: bootstrap  ## regenerate the committed AsyncAPI documents after a deliberate change
 	@$(BIN)/python -m sysaccess.asyncapi write
+
+openapi: bootstrap  ## regenerate the committed OpenAPI documents after a deliberate change
+	@$(BIN)/python -m sysaccess.openapi write
+
+fuzz: bootstrap  ## schemathesis with all checks, 60 examples per operation, seed 777, on both APIs
+	@SYSACCESS_FUZZ_EXAMPLES=60 SYSACCESS_FUZZ_SEED=777 $(BIN)/python -m pytest tests/fault/test_fuzz.py
 
 stop: bootstrap  ## stop a development infrastructure left running
 	@$(BIN)/sysaccess infra stop

@@ -21,7 +21,7 @@ from shared import metrics, tracing
 from shared.bodylimit import BodyLimit
 from shared.health import check_readiness
 from shared.observability import install_metrics_route
-from shared.problems import install_problem_handlers
+from shared.problems import document_problems, install_problem_handlers
 from shared.requestid import RequestId
 from shared.runtime import ServiceRuntime
 
@@ -77,6 +77,7 @@ def create_service_app(
     )
     app.state.runtime = runtime
     install_problem_handlers(app)
+    document_problems(app)
     for middleware in reversed(inner_middleware):
         app.add_middleware(middleware.cls, *middleware.args, **middleware.kwargs)
     app.add_middleware(BodyLimit, default=exposure.max_body_bytes, by_prefix=exposure.body_limits)

@@ -23,6 +23,7 @@ from shared.world import load_world
 
 from .handlers import kafka
 from .handlers.api import API_PREFIX, router
+from .handlers.auth import document_bearer
 from .handlers.auth_first import AuthenticateFirst
 from .handlers.change_requests import router as change_request_router
 from .handlers.deps import install_context
@@ -195,4 +196,5 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     app.include_router(system_user_router)  # first: its routes sit on every vendor call path
     app.include_router(router)
     app.include_router(change_request_router)
+    document_bearer(app, (API_PREFIX, DECISION_PREFIX))
     return app

@@ -1,97 +1,117 @@
-"""Hostile input, generated from each API's own OpenAPI document (schemathesis).
+"""Hostile input, generated from each API's own OpenAPI document by schemathesis's `st run`.
 
-Every generated call carries valid credentials, so validation and business rules are what
-get exercised: no 5xx, every 4xx is problem+json, and a refused call writes nothing.
+As a vendor trying the API would: the real command line with all of its checks (one stated
+exclusion), so the documents must tell the truth: no 5xx, answers that match their declared
+status codes, media types, headers and schemas, 405 with `Allow`, refusal of input the
+schema forbids, and acceptance of input it allows unless a business rule says no.
+fuzz_hooks.py adds credentials and the project's own checks: every 4xx is problem+json, and
+a refused call writes nothing.
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
+import os
+import re
+import subprocess
+import sys
 import uuid
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
+from pathlib import Path
+from xml.etree import ElementTree
 
-import httpx
 import pytest
-import schemathesis
-from hypothesis import HealthCheck, given, settings
-from redis import Redis
 
 from sysaccess import oidc
 from sysaccess.credentials import application_env
+from sysaccess.infra import PROJECT_ROOT as ROOT
 from sysaccess.infra import free_port
-from sysaccess.portal_login import portal_login
 from sysaccess.processes import ServiceProcess
-from tests.conftest import TokenFactory
+from tests.fault.state_probe import StateProbe
 from tests.support.infra import Endpoints
 
-EXAMPLES_PER_OPERATION = 200  # over 2,000 generated cases for each API
+# The full run (60 examples per operation) takes about two minutes for both APIs here; the
+# limit leaves room for a loaded machine.
+pytestmark = pytest.mark.timeout(1800)
 
-COUNT_STATE_KEYS = """
-local n = 0
-for _, key in ipairs(redis.call('KEYS', ARGV[1] .. ':*')) do
-  local counted = true
-  for i = 2, #ARGV do
-    if string.find(key, ARGV[i], 1, true) then counted = false end
-  end
-  if counted then n = n + 1 end
-end
-local added = 0
-if redis.call('EXISTS', ARGV[1] .. ':outbox') == 1 then
-  -- entries ever added: the relay deleting published entries must not look like a write
-  local info = redis.call('XINFO', 'STREAM', ARGV[1] .. ':outbox')
-  for i = 1, #info, 2 do
-    if info[i] == 'entries-added' then added = info[i + 1] end
-  end
-end
-return {n, added}
-"""
-# Idempotency records of consumed events, sessions and the directory seed are not what a call
-# writes; every other key, and the outbox, must stay unchanged when a call is refused.
-BACKGROUND_KEYS = (":inbox:", ":session:", ":dir:")
+# Examples per operation and phase in `make test`: enough to hit every route and every declared
+# constraint on each run while keeping this tier to minutes. The issue's full run is
+# `SYSACCESS_FUZZ_EXAMPLES=60 SYSACCESS_FUZZ_SEED=777 pytest tests/fault/test_fuzz.py` (README).
+EXAMPLES_PER_OPERATION = int(os.environ.get("SYSACCESS_FUZZ_EXAMPLES", "25"))
+SEED = int(os.environ.get("SYSACCESS_FUZZ_SEED", "777"))
 
-
-class StateProbe:
-    """Counts a service's state keys and outbox length, to prove a refused call wrote nothing."""
-
-    def __init__(self, redis_url: str, prefix: str) -> None:
-        self.redis = Redis.from_url(redis_url, decode_responses=True)
-        self.prefix = prefix
-        self.script = self.redis.register_script(COUNT_STATE_KEYS)
-
-    def wait_quiet(self, quiet_seconds: float = 3.0, timeout: float = 90.0) -> None:
-        """Wait until the service has caught up with the shared topics (no background writes)."""
-        deadline = time.monotonic() + timeout
-        last, since = self.snapshot(), time.monotonic()
-        while time.monotonic() < deadline:
-            time.sleep(0.5)
-            current = self.snapshot()
-            if current != last:
-                last, since = current, time.monotonic()
-            elif time.monotonic() - since >= quiet_seconds:
-                return
-        raise AssertionError("the service never stopped writing in the background")
-
-    def snapshot(self) -> tuple[int, int]:
-        count, outbox = self.script(args=[self.prefix, *BACKGROUND_KEYS])
-        return int(count), int(outbox)
+# Every check of `st run --checks all` runs, except these, each for a stated reason.
+EXCLUDED_CHECKS = {
+    # Altinn answers a well-formed request that breaks a business rule with 400 and its own code
+    # (rights not in the system, a redirect URL not registered, an id already taken...), and a
+    # vendor integration keys on those codes. No JSON schema can state such rules, so this
+    # check would fail on them; fuzz_hooks.schema_valid_input_is_not_refused_as_invalid takes
+    # its place: a schema-valid input may be refused only with a listed business-rule code and
+    # never by request validation, which is what "the OpenAPI document tells the truth" means.
+    "positive_data_acceptance",
+}
+# Notes on the checks that do run:
+# - ignored_auth: the vendor API declares its bearer token (security scheme maskinporten), so
+#   schemathesis also calls without it and expects 401. The portal BFF's session cookie and CSRF
+#   header are not an OpenAPI security scheme, so the check has nothing to try there; the hooks
+#   log in afresh every few seconds, since generated POST .../logout calls end the session
+#   (a 401 in between is documented).
+# - The stateful phase is off: the documents declare no links, so it would test nothing.
 
 
-def content_type(response: Any) -> str:
-    headers = {k.lower(): v for k, v in response.headers.items()}
-    value = headers.get("content-type", "")
-    return str(value[0] if isinstance(value, list) else value)
+def st_run(schema_url: str, path_regex: str, env: dict[str, str], report: Path) -> str:
+    """``st run`` with all checks against one API; the output, or a failure with it."""
+    command = [
+        str(Path(sys.executable).parent / "st"),
+        "run",
+        schema_url,
+        "--checks",
+        "all",
+        "--exclude-checks",
+        ",".join(sorted(EXCLUDED_CHECKS)),
+        "--include-path-regex",
+        path_regex,
+        "--exclude-path-regex",
+        "^/(livez|readyz|health)$",  # operators' probes, tested in tests/integration
+        "--phases",
+        "examples,coverage,fuzzing",
+        "--max-examples",
+        str(EXAMPLES_PER_OPERATION),
+        "--seed",
+        str(SEED),
+        "--workers",
+        "1",
+        "--no-color",
+        "--suppress-health-check",
+        "all",
+        "--generation-database",
+        "none",
+        "--report",
+        "junit",
+        "--report-junit-path",
+        str(report),
+    ]
+    run_env = {**os.environ, **env, "SCHEMATHESIS_HOOKS": "tests.fault.fuzz_hooks", "PYTHONPATH": str(ROOT)}
+    # Run where its cache of failures (.schemathesis/) cannot land in the repository.
+    done = subprocess.run(
+        command, env=run_env, cwd=report.parent, capture_output=True, text=True, timeout=1800
+    )
+    output = done.stdout + done.stderr
+    report.with_suffix(".log").write_text(output)  # kept beside the JUnit report
+    assert done.returncode == 0, output[-20000:]
+    return output
 
 
-def check(response: Any, before: tuple[int, int], probe: StateProbe, label: str) -> None:
-    assert response.status_code < 500, f"{label}: {response.status_code} {response.text[:300]}"
-    if 400 <= response.status_code < 500:
-        assert content_type(response).startswith("application/problem+json"), label
-        body = response.json()
-        assert body["status"] == response.status_code
-        assert body["title"]
-        assert probe.snapshot() == before, f"{label}: a refused call changed state"
+def operations_tested(report: Path) -> int:
+    """How many operations the run tested, from its JUnit report."""
+    suite = ElementTree.parse(report).getroot()
+    return len(suite.findall(".//testcase"))
+
+
+def cases_generated(output: str) -> int:
+    """How many calls the run made, from its summary ("1179 generated, 1179 passed")."""
+    found = re.search(r"(\d+) generated", output)
+    assert found, output[-2000:]
+    return int(found.group(1))
 
 
 @pytest.fixture(scope="module")
@@ -125,50 +145,30 @@ def intake_service(
         process.stop()
 
 
-def fuzz(schema_url: str, path_prefix: str, call: Callable[[Any], Any], probe: StateProbe) -> int:
-    """Run generated cases against every operation under ``path_prefix``; return how many ran."""
-    schema = schemathesis.openapi.from_url(schema_url)
-    ran = 0
-    for result in schema.get_all_operations():
-        operation = result.ok()  # type: ignore[union-attr]
-        if not operation.path.startswith(path_prefix):
-            continue
-
-        @given(case=operation.as_strategy())
-        @settings(
-            max_examples=EXAMPLES_PER_OPERATION,
-            deadline=None,
-            suppress_health_check=list(HealthCheck),
-            database=None,
-        )
-        def run(case: Any) -> None:
-            nonlocal ran
-            before = probe.snapshot()
-            check(call(case), before, probe, f"{case.method} {case.formatted_path}")
-            ran += 1
-
-        run()
-    return ran
-
-
-def test_intake_api_never_fails_and_refuses_cleanly(
-    intake_service: tuple[str, StateProbe], token_for: TokenFactory
+def test_intake_api_tells_the_truth(
+    intake_service: tuple[str, StateProbe], endpoints: Endpoints, tmp_path: Path
 ) -> None:
     url, probe = intake_service
-    token = token_for()
-    ran = fuzz(
+    report = tmp_path / "intake.xml"
+    output = st_run(
         f"{url}/openapi.json",
-        "/authentication/",
-        lambda case: case.call(base_url=url, headers={"Authorization": f"Bearer {token}"}),
-        probe,
+        "^/",  # the whole vendor API: register, requests, system users, tokens, decisions
+        {
+            "FUZZ_TARGET": "intake",
+            "FUZZ_OIDC_URL": endpoints.oidc_url,
+            "FUZZ_REDIS_URL": endpoints.redis_url,
+            "FUZZ_PREFIX": probe.prefix,
+        },
+        report,
     )
-    assert ran >= 2000
+    assert operations_tested(report) >= 20  # every operation of the vendor API was tried
+    assert cases_generated(output) >= 20 * EXAMPLES_PER_OPERATION
 
 
 @pytest.fixture(scope="module")
 def portal_service(
     endpoints: Endpoints, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[str, StateProbe, dict[str, str]]]:
+) -> Iterator[tuple[str, StateProbe]]:
     prefix = f"approval-fuzz-{uuid.uuid4().hex[:6]}"
     port = free_port()
     env = {
@@ -193,25 +193,28 @@ def portal_service(
     process.start()
     try:
         process.wait_healthy()
-        auth = asyncio.run(_logged_in(process.url))
         probe = StateProbe(endpoints.redis_url, prefix)
         probe.wait_quiet()
-        yield process.url, probe, auth
+        yield process.url, probe
     finally:
         process.stop()
 
 
-async def _logged_in(portal: str) -> dict[str, str]:
-    async with httpx.AsyncClient(base_url=portal) as client:
-        token = await portal_login(client, "12887010186")
-        return {"X-CSRF-Token": token, "Cookie": f"sysaccess_session={client.cookies['sysaccess_session']}"}
-
-
-def test_portal_bff_never_fails_and_refuses_cleanly(
-    portal_service: tuple[str, StateProbe, dict[str, str]],
+def test_portal_bff_tells_the_truth(
+    portal_service: tuple[str, StateProbe], endpoints: Endpoints, tmp_path: Path
 ) -> None:
-    url, probe, auth = portal_service
-    ran = fuzz(
-        f"{url}/openapi.json", "/accessmanagement/", lambda case: case.call(base_url=url, headers=auth), probe
+    url, probe = portal_service
+    report = tmp_path / "portal.xml"
+    output = st_run(
+        f"{url}/openapi.json",
+        "^/accessmanagement/",
+        {
+            "FUZZ_TARGET": "portal",
+            "FUZZ_PORTAL_URL": url,
+            "FUZZ_REDIS_URL": endpoints.redis_url,
+            "FUZZ_PREFIX": probe.prefix,
+        },
+        report,
     )
-    assert ran >= 2000
+    assert operations_tested(report) >= 15  # every operation of the BFF was tried
+    assert cases_generated(output) >= 15 * EXAMPLES_PER_OPERATION

@@ -60,7 +60,9 @@ async def test_create_read_and_repost(intake: RunningIntake, token_for: TokenFac
     assert created.status_code == 201, created.text
     request = created.json()
     assert request["status"] == "New"
-    assert request["confirmUrl"].endswith(f"/accessmanagement/ui/systemuser/request?id={request['id']}")
+    assert request["confirmUrl"].endswith(
+        f"/accessmanagement/ui/systemuser/request?id={request['id']}&DONTCHOOSEREPORTEE=true"
+    )
     assert created.headers["location"].endswith(request["id"])
     again = await intake.client.post(f"{BASE}/systemuser/request/vendor", json=body, headers=auth)
     assert again.status_code == 200
@@ -99,6 +101,116 @@ async def test_agent_request_and_type_separation(intake: RunningIntake, token_fo
         f"{BASE}/systemuser/request/vendor/agent", json={**body, "rights": [RIGHT]}, headers=auth
     )
     assert_problem(with_rights, 400)
+
+
+async def test_a_pending_standard_request_is_not_the_agent_answer(
+    intake: RunningIntake, token_for: TokenFactory
+) -> None:
+    """Issue 13: an agent POST with the (system, party, externalRef) of a pending standard request
+    answered 200 with the standard request. Pending requests are keyed by type, as in Altinn."""
+    auth = intake.auth(token_for())
+    standard_body = standard_request()
+    standard = await intake.client.post(f"{BASE}/systemuser/request/vendor", json=standard_body, headers=auth)
+    assert standard.status_code == 201, standard.text
+    agent_body = {k: v for k, v in standard_body.items() if k != "rights"} | {
+        "accessPackages": [CLIENT_PACKAGE]
+    }
+    agent = await intake.client.post(f"{BASE}/systemuser/request/vendor/agent", json=agent_body, headers=auth)
+    assert agent.status_code == 201, agent.text
+    assert agent.json()["id"] != standard.json()["id"]
+    assert "/agentrequest?id=" in agent.json()["confirmUrl"]
+    # Each type's re-POST and natural-key lookup finds its own request.
+    for path, body, expected in (
+        ("", standard_body, standard.json()["id"]),
+        ("/agent", agent_body, agent.json()["id"]),
+    ):
+        again = await intake.client.post(f"{BASE}/systemuser/request/vendor{path}", json=body, headers=auth)
+        assert (again.status_code, again.json()["id"]) == (200, expected)
+        by_ref = await intake.client.get(
+            f"{BASE}/systemuser/request/vendor{path}/byexternalref/"
+            f"{SMARTCLOUD_SYSTEM}/{TIGER}/{body['externalRef']}",
+            headers=auth,
+        )
+        assert by_ref.json()["id"] == expected
+
+
+async def test_an_agent_request_stored_before_typed_keys_is_still_pending(
+    intake: RunningIntake, token_for: TokenFactory
+) -> None:
+    """Agent requests stored before the keys were typed sit under the untyped key; a re-POST
+    still gets them back and a withdrawal still frees the key (no migration needed)."""
+    from redis.asyncio import Redis
+
+    from services.request_intake.domain.requests import NaturalKey
+    from services.request_intake.storage.keys import IntakeKeys
+    from shared.events import RequestType
+
+    auth = intake.auth(token_for())
+    body = standard_request(accessPackages=[CLIENT_PACKAGE])
+    body.pop("rights")
+    created = await intake.client.post(f"{BASE}/systemuser/request/vendor/agent", json=body, headers=auth)
+    assert created.status_code == 201, created.text
+    keys = IntakeKeys(intake.settings.redis_prefix)
+    key = NaturalKey(SMARTCLOUD_SYSTEM, TIGER, body["externalRef"])
+    username, password = intake.settings.redis_login()
+    redis = Redis.from_url(str(intake.settings.redis_url), username=username, password=password)
+    try:
+        await redis.rename(keys.latest_request(key, RequestType.AGENT), keys.untyped_latest_request(key))
+        again = await intake.client.post(f"{BASE}/systemuser/request/vendor/agent", json=body, headers=auth)
+        assert (again.status_code, again.json()["id"]) == (200, created.json()["id"])
+        withdrawn = await intake.client.delete(
+            f"{BASE}/systemuser/request/vendor/{created.json()['id']}", headers=auth
+        )
+        assert withdrawn.status_code == 202
+        assert await redis.exists(keys.untyped_latest_request(key)) == 0
+    finally:
+        await redis.aclose()
+
+
+async def test_every_broken_rule_is_reported_at_once(intake: RunningIntake, token_for: TokenFactory) -> None:
+    """Altinn's validation problem shape: code, and errors with code and JSON paths each."""
+    auth = intake.auth(token_for())
+    body = standard_request(
+        partyOrgNo="310614288",
+        redirectUrl="https://evil.example/",
+        rights=[RIGHT, {"resource": [{"id": "urn:altinn:resource", "value": "unknown"}]}],
+    )
+    refused = await intake.client.post(f"{BASE}/systemuser/request/vendor", json=body, headers=auth)
+    assert_problem(refused, 400, "AUTH-00000")
+    assert [(e["code"], e["paths"]) for e in refused.json()["errors"]] == [
+        ("AUTH-00000", ["/partyOrgNo"]),
+        ("AUTH-00021", ["/redirectUrl"]),
+        ("AUTH-00001", ["/rights/1/resource"]),
+    ]
+    shapeless = await intake.client.post(
+        f"{BASE}/systemuser/request/vendor",
+        json={"partyOrgNo": TIGER, "rights": [{"resource": []}], "accessPackages": [{"urn": ""}]},
+        headers=auth,
+    )
+    assert_problem(shapeless, 400, "AUTH.VLD-BODY")
+    assert sorted(path for e in shapeless.json()["errors"] for path in e["paths"]) == [
+        "/accessPackages/0/urn",
+        "/rights/0/resource",
+        "/systemId",
+    ]
+    wrong_method = await intake.client.put(f"{BASE}/systemuser/request/vendor/{uuid.uuid4()}", headers=auth)
+    assert_problem(wrong_method, 405)
+    assert wrong_method.headers["allow"] == "DELETE, GET"
+
+
+async def test_an_empty_redirect_url_is_no_redirect(intake: RunningIntake, token_for: TokenFactory) -> None:
+    auth = intake.auth(token_for())
+    created = await intake.client.post(
+        f"{BASE}/systemuser/request/vendor", json=standard_request(redirectUrl=""), headers=auth
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["redirectUrl"] is None
+    agent_body = standard_request(redirectUrl="", accessPackages=[CLIENT_PACKAGE])
+    agent_body.pop("rights")
+    agent = await intake.client.post(f"{BASE}/systemuser/request/vendor/agent", json=agent_body, headers=auth)
+    assert agent.status_code == 201, agent.text
+    assert agent.json()["redirectUrl"] is None
+    assert agent.json()["confirmUrl"].endswith("&DONTCHOOSEREPORTEE=true")
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
+from fastapi.responses import RedirectResponse
 
 from shared import events as ev
 
@@ -52,7 +53,19 @@ def _request_routes(kind: str, request_type: ev.RequestType) -> None:
 
     # A POST with the CSRF header: a link on another site can neither log the user out nor
     # bounce the browser through the portal to a vendor's page.
-    @router.post(f"/systemuser/{kind}/{{request_id}}/logout", name=f"logout_{kind}")
+    @router.post(
+        f"/systemuser/{kind}/{{request_id}}/logout",
+        name=f"logout_{kind}",
+        status_code=303,
+        response_class=RedirectResponse,
+        responses={
+            303: {
+                "description": "The session is ended; Location is the identity provider's logout, "
+                "then the request's redirect URL (re-checked) or the logged-out page",
+                "headers": {"Location": {"schema": {"type": "string"}}},
+            }
+        },
+    )
     async def logout_and_redirect(request_id: str, context: Context, session: CsrfSession) -> Response:
         return await end_session_and_redirect(context, session, request_id)
 

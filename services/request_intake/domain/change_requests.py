@@ -27,7 +27,7 @@ from .accesses import SystemAccess
 from .applied import Applied
 from .paging import PageCursor
 from .references import AccessPackageRef, Right, UrlText, package_urns, right_ids
-from .refusals import Refusal, RefusalKind
+from .refusals import Refusal, RefusalKind, Refusals
 from .request_specs import _check_in_system, _check_package_kinds, _check_redirect
 
 __all__ = [
@@ -116,8 +116,8 @@ class ChangeSlice:
     next: PageCursor | None
 
 
-def _invalid(code: str, title: str, detail: str, **details: str | list[str]) -> Refusal:
-    return Refusal(RefusalKind.INVALID, code, title, detail, details)
+def _invalid(code: str, title: str, detail: str, *paths: str, **details: str | list[str]) -> Refusal:
+    return Refusal(RefusalKind.INVALID, code, title, detail, details, paths=paths)
 
 
 def change_request_not_found() -> Refusal:
@@ -147,31 +147,39 @@ def check_change(
     checked against the system (as in Altinn). An item both required and unwanted is refused,
     and so is a change that would leave the access holding nothing (deleting is the party's call).
     """
-    if spec.redirect_url is not None:
-        _check_redirect(spec.redirect_url, system)
+    refusals = Refusals()
+    redirect_url = spec.redirect_url
+    if redirect_url is not None:
+        refusals.check(lambda: _check_redirect(redirect_url, system))
     is_agent = access.request_type is ev.RequestType.AGENT
     required_rights = right_ids(spec.required_rights or ())
     unwanted_rights = right_ids(spec.unwanted_rights or ())
     required_packages = package_urns(spec.required_access_packages or ())
     unwanted_packages = package_urns(spec.unwanted_access_packages or ())
     if is_agent and required_rights:
-        raise _invalid(
-            "AUTH-00058",
-            "Access packages only",
-            "A client system user holds access packages only; requiredRights must be empty",
+        refusals.add(
+            _invalid(
+                "AUTH-00058",
+                "Access packages only",
+                "A client system user holds access packages only; requiredRights must be empty",
+                "/requiredRights",
+            )
         )
-    _check_in_system(required_rights, required_packages, system)
-    _check_package_kinds(required_packages, world, is_agent=is_agent)
+    _check_in_system(required_rights, required_packages, system, refusals)
+    _check_package_kinds(required_packages, system, world, refusals, is_agent=is_agent)
     both = sorted(
         (set(required_rights) & set(unwanted_rights)) | (set(required_packages) & set(unwanted_packages))
     )
     if both:
-        raise _invalid(
-            "AUTH-00000",
-            "Required and unwanted",
-            "An item cannot be both required and unwanted",
-            conflicting=both,
+        refusals.add(
+            _invalid(
+                "AUTH-00000",
+                "Required and unwanted",
+                "An item cannot be both required and unwanted",
+                conflicting=both,
+            )
         )
+    refusals.raise_any()
     change = change_of(
         access.rights,
         access.access_packages,

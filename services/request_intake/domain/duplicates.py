@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from shared.events import RequestType
+
 from .refusals import Refusal, RefusalKind
 from .requests import AccessRequest
 
@@ -46,12 +48,20 @@ CreationDecision = CreateNew | ReturnExisting | RefuseActiveAccess
 
 
 def decide_creation(
-    latest: AccessRequest | None, active_access_id: str | None, now: datetime
+    latest: AccessRequest | None,
+    active_access_id: str | None,
+    now: datetime,
+    request_type: RequestType,
 ) -> CreationDecision:
-    """Decide a new request from the latest request and the live access under its natural key."""
+    """Decide a new request from the latest request and the live access under its natural key.
+
+    Pending requests are per type, as in Altinn: a standard request pending under the key is
+    not the answer to an agent request (nor the other way round). ``request_type`` is the new
+    request's type.
+    """
     if active_access_id is not None:
         return RefuseActiveAccess(active_access_id)
-    if latest is not None and latest.is_pending(now):
+    if latest is not None and latest.request_type is request_type and latest.is_pending(now):
         return ReturnExisting(latest)
     return CreateNew()
 

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from dataclasses import dataclass
 
 from .accesses import SystemAccess
 from .refusals import Refusal, RefusalKind
 from .requests import AccessRequest
 
-__all__ = ["AccessSlice", "PageCursor", "RequestSlice"]
+__all__ = ["TOKEN_PATTERN", "AccessSlice", "PageCursor", "RequestSlice"]
+
+TOKEN_PATTERN = "^[A-Za-z0-9_-]{0,200}$"
+"""What a continuation token looks like (unpadded URL-safe base64), as the document states it;
+an empty token, like none, asks for the first page."""
+_TOKEN = re.compile(TOKEN_PATTERN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +35,9 @@ class PageCursor:
 
     @classmethod
     def from_token(cls, token: str) -> PageCursor:
+        if not _TOKEN.fullmatch(token):
+            # The decoder would skip characters outside the alphabet; a token has none.
+            raise _invalid_token()
         try:
             after = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
         except (binascii.Error, UnicodeDecodeError, ValueError) as exc:

@@ -18,14 +18,17 @@ from shared.world import RESOURCE_ATTRIBUTE
 from .refusals import Refusal, RefusalKind
 
 __all__ = [
+    "ORG_NO_PATTERN",
     "AccessPackageRef",
     "IdText",
     "LangText",
+    "OrgNoText",
     "ResourceAttribute",
     "Right",
     "ShortText",
     "Text",
     "UrlText",
+    "VendorIdText",
     "VendorRef",
     "package_urns",
     "right_ids",
@@ -33,11 +36,24 @@ __all__ = [
     "vendor_org_from_id",
 ]
 
+# Strings are trimmed, as Altinn's TrimStringsActionFilter does, so "at least one character" is
+# "at least one that is not white space": the pattern says so in the OpenAPI document.
+NOT_BLANK = r"\S"
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=255)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
-UrlText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2048)]
+ShortText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255, pattern=NOT_BLANK)
+]
+UrlText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2048, pattern=NOT_BLANK)
+]
 IdText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)]
 """An identifier: an organisation number, or an ISO 6523 party id."""
+ORG_NO_PATTERN = "^[0-9]{9}$"
+OrgNoText = Annotated[IdText, Field(json_schema_extra={"pattern": ORG_NO_PATTERN})]
+"""An organisation number. The document states its pattern; the rules check it (and the MOD11
+check digit) themselves, so a wrong one is refused with Altinn's code rather than a generic one."""
+VendorIdText = Annotated[IdText, Field(json_schema_extra={"pattern": "^0192:[0-9]{9}$"})]
+"""``0192:<organisation number>``, stated and checked as ``OrgNoText``."""
 LangText = dict[
     Annotated[str, StringConstraints(max_length=8)],
     Annotated[str, StringConstraints(max_length=1000)],
@@ -51,7 +67,7 @@ class VendorRef(BaseModel):
     model_config = ConfigDict(frozen=True, populate_by_name=True, extra="forbid")
 
     authority: Text = "iso6523-actorid-upis"
-    ID: IdText
+    ID: VendorIdText
 
 
 class ResourceAttribute(BaseModel):
@@ -76,9 +92,16 @@ class AccessPackageRef(BaseModel):
     urn: ShortText
 
 
-def system_invalid(number: int, detail: str) -> Refusal:
-    """Altinn's "Validation of the system failed" refusal, ``AUTH.VLD-<number>``."""
-    return Refusal(RefusalKind.INVALID, f"AUTH.VLD-{number:05d}", "Validation of the system failed", detail)
+def system_invalid(number: int, detail: str, *paths: str) -> Refusal:
+    """Altinn's "Validation of the system failed" refusal, ``AUTH.VLD-<number>``; ``paths`` are
+    the JSON pointers of the offending fields."""
+    return Refusal(
+        RefusalKind.INVALID,
+        f"AUTH.VLD-{number:05d}",
+        "Validation of the system failed",
+        detail,
+        paths=paths,
+    )
 
 
 def vendor_org_from_id(vendor_id: str) -> str | None:
@@ -87,14 +110,19 @@ def vendor_org_from_id(vendor_id: str) -> str | None:
     return org_no if prefix == "0192" and is_valid_org_no(org_no) else None
 
 
-def right_ids(rights: Iterable[Right]) -> tuple[str, ...]:
-    """The resource ids of rights that reference exactly one urn:altinn:resource."""
+def right_ids(rights: Iterable[Right], base_path: str = "/rights") -> tuple[str, ...]:
+    """The resource ids of rights that reference exactly one urn:altinn:resource; a refusal
+    names every right that does not."""
     ids: list[str] = []
-    for right in rights:
+    malformed: list[str] = []
+    for index, right in enumerate(rights):
         values = [a.value for a in right.resource if a.id == RESOURCE_ATTRIBUTE]
         if len(values) != 1 or len(right.resource) != 1:
-            raise system_invalid(9, "Each right must reference exactly one urn:altinn:resource")
-        ids.append(values[0])
+            malformed.append(f"{base_path}/{index}/resource")
+        else:
+            ids.append(values[0])
+    if malformed:
+        raise system_invalid(9, "Each right must reference exactly one urn:altinn:resource", *malformed)
     return tuple(ids)
 
 

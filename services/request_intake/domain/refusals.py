@@ -7,10 +7,14 @@ speak HTTP.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeVar
 
-__all__ = ["Refusal", "RefusalKind"]
+__all__ = ["FieldError", "Refusal", "RefusalKind", "Refusals"]
+
+T = TypeVar("T")
 
 
 class RefusalKind(StrEnum):
@@ -24,8 +28,22 @@ class RefusalKind(StrEnum):
     """There is no such thing for this caller (also used to hide other vendors' things)."""
 
 
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    """One broken rule of an invalid input, as Altinn lists them: its code, a text, and the
+    JSON pointers of the offending fields (``/rights/0/resource``)."""
+
+    code: str
+    detail: str
+    paths: tuple[str, ...] = ()
+
+
 class Refusal(Exception):
-    """A rule refused the command; raised from the domain and the use cases, nothing was written."""
+    """A rule refused the command; raised from the domain and the use cases, nothing was written.
+
+    An INVALID refusal lists every broken rule in ``errors``; its own code, title and detail
+    are those of the first, as they were before the list existed.
+    """
 
     def __init__(
         self,
@@ -34,6 +52,9 @@ class Refusal(Exception):
         title: str,
         detail: str | None = None,
         details: Mapping[str, str | Sequence[str]] | None = None,
+        *,
+        paths: Sequence[str] = (),
+        errors: Sequence[FieldError] = (),
     ) -> None:
         super().__init__(detail or title)
         self.kind = kind
@@ -42,3 +63,51 @@ class Refusal(Exception):
         self.detail = detail
         self.details: Mapping[str, str | Sequence[str]] = details or {}
         """Extra members of the problem document, such as ``notFoundRights``."""
+        if not errors and kind is RefusalKind.INVALID:
+            errors = (FieldError(code, detail or title, tuple(paths)),)
+        self.errors: tuple[FieldError, ...] = tuple(errors)
+
+
+class Refusals:
+    """Collects the INVALID refusals of a whole input, so the vendor hears of every problem at
+    once; ``raise_any`` raises them as one refusal (any other kind is raised at once)."""
+
+    def __init__(self) -> None:
+        self._found: list[Refusal] = []
+
+    def add(self, refusal: Refusal) -> None:
+        if refusal.kind is not RefusalKind.INVALID:
+            raise refusal
+        self._found.append(refusal)
+
+    def check(self, rule: Callable[[], T]) -> T | None:
+        """The rule's result, or None when it refused (the refusal is kept)."""
+        try:
+            return rule()
+        except Refusal as refusal:
+            self.add(refusal)
+            return None
+
+    def __bool__(self) -> bool:
+        return bool(self._found)
+
+    def raise_any(self) -> None:
+        if not self._found:
+            return
+        first = self._found[0]
+        details: dict[str, str | list[str]] = {}
+        for refusal in self._found:
+            for name, value in refusal.details.items():
+                known = details.get(name)
+                if isinstance(value, str) or known is None or isinstance(known, str):
+                    details.setdefault(name, value if isinstance(value, str) else list(value))
+                else:
+                    known.extend(v for v in value if v not in known)
+        raise Refusal(
+            first.kind,
+            first.code,
+            first.title,
+            first.detail,
+            details,
+            errors=[error for refusal in self._found for error in refusal.errors],
+        )

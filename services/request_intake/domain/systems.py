@@ -32,7 +32,7 @@ from .references import (
     system_invalid,
     vendor_org_from_id,
 )
-from .refusals import Refusal, RefusalKind
+from .refusals import Refusal, RefusalKind, Refusals
 
 __all__ = [
     "MAX_RETIRED_WEBHOOK_KEYS",
@@ -58,7 +58,7 @@ class SystemSpec(BaseModel):
 
     model_config = ConfigDict(frozen=True, alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
-    id: ShortText
+    id: Annotated[ShortText, Field(json_schema_extra={"pattern": _SYSTEM_ID.pattern})]
     vendor: VendorRef
     name: Annotated[LangText, Field(max_length=3)]
     description: Annotated[LangText, Field(max_length=3)] = Field(default_factory=dict)
@@ -255,16 +255,22 @@ def validate_system(
     ``check_webhook=False`` skips the webhook URL (re-checks of a stored system for other
     purposes: a URL refused by today's rules is refused again by the notifier at send time).
     """
-    vendor_org = _check_vendor(body, caller_org)
-    _check_id(body, vendor_org, path_id)
-    rights = _check_rights(body, world)
-    packages = _check_packages(body, world)
+    # Every broken rule is reported at once; the refusal's own code is the first one's.
+    refusals = Refusals()
+    vendor_org = refusals.check(lambda: _check_vendor(body, caller_org))
+    refusals.check(lambda: _check_id(body, vendor_org or caller_org, path_id))
+    rights = refusals.check(lambda: _check_rights(body, world)) or ()
+    packages = _check_packages(body, world, refusals)
     if len(set(body.client_id)) != len(body.client_id):
-        raise system_invalid(11, "Duplicate client ids")
-    _check_urls(body, insecure_loopback_webhooks=insecure_loopback_webhooks, check_webhook=check_webhook)
+        refusals.add(system_invalid(11, "Duplicate client ids", "/clientId"))
+    _check_urls(
+        body, refusals, insecure_loopback_webhooks=insecure_loopback_webhooks, check_webhook=check_webhook
+    )
     name = dict(body.name)
     if not any(v.strip() for v in name.values()):
-        raise system_invalid(10, "The system needs a name")
+        refusals.add(system_invalid(10, "The system needs a name", "/name"))
+    refusals.raise_any()
+    assert vendor_org is not None  # a refused vendor was raised above
     return ev.SystemDescription(
         system_id=body.id,
         vendor_org_no=vendor_org,
@@ -281,7 +287,9 @@ def validate_system(
 def _check_vendor(body: SystemSpec, caller_org: str) -> str:
     vendor_org = vendor_org_from_id(body.vendor.ID)
     if vendor_org is None:
-        raise system_invalid(0, "vendor.ID must be '0192:' followed by a valid organisation number")
+        raise system_invalid(
+            0, "vendor.ID must be '0192:' followed by a valid organisation number", "/vendor/ID"
+        )
     if vendor_org != caller_org:
         raise Refusal(
             RefusalKind.FORBIDDEN,
@@ -294,50 +302,81 @@ def _check_vendor(body: SystemSpec, caller_org: str) -> str:
 
 def _check_id(body: SystemSpec, vendor_org: str, path_id: str | None) -> None:
     if path_id is not None and path_id != body.id:
-        raise system_invalid(12, "The id in the URL and in the body differ")
+        raise system_invalid(12, "The id in the URL and in the body differ", "/id")
     if " " in body.id:
-        raise system_invalid(13, "The system id must not contain spaces")
+        raise system_invalid(13, "The system id must not contain spaces", "/id")
     if not body.id.startswith(vendor_org) or not _SYSTEM_ID.match(body.id):
-        raise system_invalid(1, "The system id must start with the vendor's organisation number and '_'")
+        raise system_invalid(
+            1, "The system id must start with the vendor's organisation number and '_'", "/id"
+        )
 
 
 def _check_rights(body: SystemSpec, world: World) -> tuple[str, ...]:
     rights = right_ids(body.rights)
     if len(set(rights)) != len(rights):
-        raise system_invalid(6, "Duplicate rights")
-    unknown = [r for r in rights if world.resource(r) is None]
+        raise system_invalid(6, "Duplicate rights", *_repeated(rights, "/rights/{}/resource"))
+    unknown = [(i, r) for i, r in enumerate(rights) if world.resource(r) is None]
     if unknown:
-        raise system_invalid(3, f"Unknown resources: {', '.join(unknown)}")
+        raise system_invalid(
+            3,
+            f"Unknown resources: {', '.join(r for _, r in unknown)}",
+            *(f"/rights/{i}/resource" for i, _ in unknown),
+        )
     return rights
 
 
-def _check_packages(body: SystemSpec, world: World) -> tuple[str, ...]:
+def _repeated(items: tuple[str, ...], path: str) -> list[str]:
+    """The JSON pointers of the items that repeat an earlier one."""
+    seen: set[str] = set()
+    found: list[str] = []
+    for index, item in enumerate(items):
+        if item in seen:
+            found.append(path.format(index))
+        seen.add(item)
+    return found
+
+
+def _check_packages(body: SystemSpec, world: World, refusals: Refusals) -> tuple[str, ...]:
     packages = package_urns(body.access_packages)
     if len(set(packages)) != len(packages):
-        raise system_invalid(7, "Duplicate access packages")
-    for urn in packages:
+        refusals.add(
+            system_invalid(7, "Duplicate access packages", *_repeated(packages, "/accessPackages/{}/urn"))
+        )
+    for index, urn in enumerate(packages):
+        path = f"/accessPackages/{index}/urn"
         package = world.package(urn) if urn.startswith(PACKAGE_URN_PREFIX) else None
         if package is None:
-            raise system_invalid(8, f"Unknown or malformed access package: {urn}")
-        if not package.assignable and not package.delegable:
+            refusals.add(system_invalid(8, f"Unknown or malformed access package: {urn}", path))
+        elif not package.assignable and not package.delegable:
             # Held by no system access: neither given to an organisation nor through a client.
-            raise system_invalid(8, f"The access package can be neither assigned nor delegated: {urn}")
-        if body.is_visible and not package.assignable:
-            raise system_invalid(18, f"A visible system cannot hold the client package {urn}")
+            refusals.add(
+                system_invalid(8, f"The access package can be neither assigned nor delegated: {urn}", path)
+            )
+        elif body.is_visible and not package.assignable:
+            refusals.add(system_invalid(18, f"A visible system cannot hold the client package {urn}", path))
     return packages
 
 
-def _check_urls(body: SystemSpec, *, insecure_loopback_webhooks: bool, check_webhook: bool) -> None:
-    for url in body.allowed_redirect_urls:
+def _check_urls(
+    body: SystemSpec, refusals: Refusals, *, insecure_loopback_webhooks: bool, check_webhook: bool
+) -> None:
+    for index, url in enumerate(body.allowed_redirect_urls):
         if not is_valid_registered_url(url):
-            raise system_invalid(
-                5,
-                f"Redirect URLs must be absolute https URLs without query, fragment or user info: {url}",
+            refusals.add(
+                system_invalid(
+                    5,
+                    f"Redirect URLs must be absolute https URLs without query, fragment or user info: {url}",
+                    f"/allowedRedirectUrls/{index}",
+                )
             )
     if body.webhook_url is None or not check_webhook:
         return
     refusal = webhook_url_refusal(body.webhook_url, allow_loopback=insecure_loopback_webhooks)
     if refusal is not None:
-        raise system_invalid(
-            5, f"webhookUrl must be an absolute https URL to a public host on the internet: {refusal}"
+        refusals.add(
+            system_invalid(
+                5,
+                f"webhookUrl must be an absolute https URL to a public host on the internet: {refusal}",
+                "/webhookUrl",
+            )
         )

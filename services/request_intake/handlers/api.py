@@ -13,6 +13,8 @@ from fastapi import APIRouter, Query, Request, Response
 from shared.events import RequestType
 from shared.problems import PROBLEM_JSON
 
+from ..domain.paging import TOKEN_PATTERN
+from ..domain.references import ORG_NO_PATTERN
 from ..domain.requests import NaturalKey
 from ..services.requests import OpenedRequest
 from .deps import Accesses, RegisterWriter, RequestReader, Requests, RequestWriter, Systems, Urls
@@ -43,7 +45,19 @@ API_PREFIX = "/authentication/api/v1"
 router = APIRouter(prefix=API_PREFIX, responses=PROBLEMS)
 
 SystemIdQuery = Annotated[str, Query(alias="system-id", min_length=1, max_length=255)]
-PageToken = Annotated[str | None, Query(max_length=200)]
+PageToken = Annotated[
+    str | None,
+    Query(
+        max_length=200,
+        description="The continuation token from the previous page's links.next",
+        # Checked by the paging rule, which refuses a bad token with its own code (AUTH.VLD-TOKEN).
+        json_schema_extra={"pattern": TOKEN_PATTERN},
+    ),
+]
+OrgNoQuery = Annotated[
+    str,
+    Query(min_length=1, max_length=32, json_schema_extra={"pattern": ORG_NO_PATTERN}),
+]
 
 # -- system register ---------------------------------------------------------------------------
 
@@ -212,7 +226,7 @@ async def system_access_by_query(
     vendor: RequestWriter,
     accesses: Accesses,
     system_id: SystemIdQuery,
-    orgno: Annotated[str, Query(min_length=1, max_length=32)],
+    orgno: OrgNoQuery,
     external_ref: Annotated[str | None, Query(alias="external-ref", max_length=255)] = None,
 ) -> dict[str, object]:
     key = NaturalKey(system_id, orgno, external_ref or orgno)

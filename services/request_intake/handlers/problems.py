@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from shared.problems import Problem, problem_response
+from shared.problems import Problem, problem_response, validation_error
 
 from ..domain.refusals import Refusal, RefusalKind
 
@@ -17,6 +17,8 @@ _STATUS = {RefusalKind.INVALID: 400, RefusalKind.FORBIDDEN: 403, RefusalKind.NOT
 def problem_for(refusal: Refusal) -> Problem:
     problem = Problem(_STATUS[refusal.kind], refusal.title, refusal.detail, code=refusal.code)
     problem.extensions.update({k: v if isinstance(v, str) else list(v) for k, v in refusal.details.items()})
+    if refusal.errors:
+        problem.extensions["errors"] = [validation_error(e.code, e.detail, e.paths) for e in refusal.errors]
     return problem
 
 

@@ -70,9 +70,12 @@ class PublicUrls:
         return f"{self.api_base_url}/authentication/api/v1/systemuser/request/vendor/{agent}{request.id}"
 
     def confirm(self, request: AccessRequest) -> str:
-        """Where the party approves the request in the portal."""
+        """Where the party approves the request in the portal. ``DONTCHOOSEREPORTEE=true`` as in
+        Altinn, where it skips the reportee picker; the portal here always acts for the
+        request's party, so it only keeps the URL what vendors know."""
         page = "agentrequest" if request.request_type is RequestType.AGENT else "request"
-        return f"{self.portal_base_url}/accessmanagement/ui/systemuser/{page}?id={request.id}"
+        query = f"id={request.id}&DONTCHOOSEREPORTEE=true"
+        return f"{self.portal_base_url}/accessmanagement/ui/systemuser/{page}?{query}"
 
     def next_page(self, path: str, found: RequestSlice | AccessSlice) -> str | None:
         return f"{self.api_base_url}{path}?token={found.next.to_token()}" if found.next else None

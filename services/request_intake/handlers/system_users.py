@@ -26,11 +26,22 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 from pydantic.alias_generators import to_camel
 
 from shared.jwks import TokenRefused
-from shared.problems import PROBLEM_JSON, Problem
+from shared.problems import (
+    PROBLEM_JSON,
+    REQUEST_INVALID_CODE,
+    REQUIRED_CODE,
+    Problem,
+    json_path,
+    validation_error,
+)
 
 from ..domain.decisions import Decision
 from ..domain.system_users import (
     JWT_TOKEN_TYPE,
+    MAX_AUDIENCE_LENGTH,
+    MAX_SCOPE_LENGTH,
+    MAX_SCOPES,
+    MAX_SUBJECT_TOKEN_LENGTH,
     SYSTEMUSER_TYPE,
     TOKEN_EXCHANGE_GRANT,
     TOKEN_TYPES,
@@ -82,22 +93,36 @@ OAUTH_ERROR = {
         "error_description": {"type": "string"},
     },
 }
+_SCOPE_TOKEN = rf"[!#-\[\]-~]{{1,{MAX_SCOPE_LENGTH}}}"
+AUDIENCE = {"type": "string", "maxLength": MAX_AUDIENCE_LENGTH, "pattern": "^[!-~]([ -~]*[!-~])?$"}
 TOKEN_FORM = {
     "type": "object",
     "required": ["grant_type", "subject_token", "subject_token_type", "authorization_details"],
     "properties": {
         "grant_type": {"type": "string", "enum": [TOKEN_EXCHANGE_GRANT]},
-        "subject_token": {"type": "string", "description": "The vendor's token from the provider"},
+        "subject_token": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": MAX_SUBJECT_TOKEN_LENGTH,
+            "description": "The vendor's token from the provider",
+        },
         "subject_token_type": {"type": "string", "enum": list(TOKEN_TYPES)},
         "requested_token_type": {"type": "string", "enum": list(TOKEN_TYPES)},
         "authorization_details": {
             "type": "string",
+            "minLength": 1,
+            "contentMediaType": "application/json",
             "description": 'JSON: [{"type": "urn:altinn:systemuser", "systemuser_org": {"authority": '
             '"iso6523-actorid-upis", "ID": "0192:<orgno>"}, "externalRef": "..."}]',
         },
-        "scope": {"type": "string", "description": "Space-separated; each held by the subject token"},
-        "audience": {"type": "string", "description": "The aud of the issued token"},
-        "resource": {"type": "string", "description": "Same as audience"},
+        "scope": {
+            "type": "string",
+            # RFC 6749 3.3 scope tokens, separated by single spaces
+            "pattern": f"^{_SCOPE_TOKEN}( {_SCOPE_TOKEN}){{0,{MAX_SCOPES - 1}}}$",
+            "description": "Space-separated; each held by the subject token",
+        },
+        "audience": {**AUDIENCE, "description": "The aud of the issued token"},
+        "resource": {**AUDIENCE, "description": "Same as audience"},
     },
 }
 
@@ -192,16 +217,17 @@ LOOKUP_PARAMETERS = [
 def _lookup_query(request: Request) -> tuple[str, str, str, str | None]:
     """The lookup's query, checked by hand: FastAPI's parameter machinery costs more than the lookup."""
     query = request.query_params
-    errors: list[dict[str, str]] = []
+    errors: list[dict[str, object]] = []
 
     def value(name: str, *, pattern: re.Pattern[str] | None = None, required: bool = True) -> str | None:
         found = query.get(name)
+        path = [json_path(("query", name))]
         if found is None or found == "":
             if required:
-                errors.append({"location": f"query.{name}", "message": "Field required"})
+                errors.append(validation_error(REQUIRED_CODE, "Field required", path))
             return None
         if len(found) > 255 or (pattern is not None and not pattern.fullmatch(found)):
-            errors.append({"location": f"query.{name}", "message": "Invalid value"})
+            errors.append(validation_error(REQUEST_INVALID_CODE, "Invalid value", path))
         return found
 
     client_id = value("clientId")
@@ -209,7 +235,9 @@ def _lookup_query(request: Request) -> tuple[str, str, str, str | None]:
     owner_org = value("systemUserOwnerOrgNo", pattern=_ORG_NO)
     external_ref = value("externalRef", required=False)
     if errors or client_id is None or provider_org is None or owner_org is None:
-        raise Problem(400, "One or more validation errors occurred.", code="AUTH.VLD-BODY", errors=errors)
+        raise Problem(
+            400, "One or more validation errors occurred.", code=REQUEST_INVALID_CODE, errors=errors
+        )
     return client_id, provider_org, owner_org, external_ref
 
 
@@ -324,7 +352,19 @@ Text = Annotated[str, StringConstraints(min_length=1, max_length=255)]
 class DecisionBody(BaseModel):
     """Who (a system-user token, or its id), what (resource and action) and for whom (organisation)."""
 
-    model_config = ConfigDict(frozen=True, alias_generator=to_camel, populate_by_name=True, extra="forbid")
+    model_config = ConfigDict(
+        frozen=True,
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        # Exactly one of the two names the system user (the validator below): stated here too.
+        json_schema_extra={
+            "oneOf": [
+                {"required": ["systemUserToken"], "properties": {"systemUserToken": {"type": "string"}}},
+                {"required": ["systemUserId"], "properties": {"systemUserId": {"type": "string"}}},
+            ]
+        },
+    )
 
     system_user_token: Annotated[str, StringConstraints(min_length=1, max_length=8192)] | None = Field(
         default=None, description="A system-user token from /oauth2/token (verified here)"

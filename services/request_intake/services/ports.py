@@ -95,8 +95,8 @@ class RequestStore(Protocol):
 
     async def get(self, request_id: str) -> AccessRequest | None: ...
 
-    async def find(self, key: NaturalKey) -> AccessRequest | None:
-        """The latest request opened under a natural key (a withdrawal frees the key)."""
+    async def find(self, key: NaturalKey, request_type: ev.RequestType) -> AccessRequest | None:
+        """The latest request of a type opened under a natural key (a withdrawal frees the key)."""
         ...
 
     async def page(

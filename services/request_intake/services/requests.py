@@ -97,7 +97,7 @@ class AccessRequests:
         return self._seen(visible_request(request, vendor_org, request_type))
 
     async def find(self, key: NaturalKey, vendor_org: str, request_type: ev.RequestType) -> AccessRequest:
-        request = await self._requests.find(key)
+        request = await self._requests.find(key, request_type)
         return self._seen(visible_request(request, vendor_org, request_type))
 
     async def page(

@@ -48,8 +48,21 @@ class IntakeKeys:
     def request(self, request_id: str) -> str:
         return f"{self.prefix}:request:{request_id}"
 
-    def latest_request(self, key: NaturalKey) -> str:
-        """The id of the latest request opened under a natural key (deleted when it is withdrawn)."""
+    def latest_request(self, key: NaturalKey, request_type: RequestType) -> str:
+        """The id of the latest request of a type opened under a natural key (deleted when it is
+        withdrawn). Standard and agent requests are keyed apart, as Altinn filters on the type.
+
+        Standard requests keep the name every pending request had before the keys were typed,
+        so the standard requests already stored are found without a migration; requests
+        opened then as agent requests are found through ``untyped_latest_request``.
+        """
+        if request_type is RequestType.STANDARD:
+            return self.untyped_latest_request(key)
+        return f"{self.prefix}:reqkey:{request_type.value}:{natural_key_hash(key)}"
+
+    def untyped_latest_request(self, key: NaturalKey) -> str:
+        """The key of the latest request of either type, as it was written before the keys
+        were typed (now the standard requests' key)."""
         return f"{self.prefix}:reqkey:{natural_key_hash(key)}"
 
     def by_system(self, request_type: RequestType, system_id: str) -> str:

@@ -9,6 +9,8 @@ POSTs with one natural key store one request and one event.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
@@ -35,16 +37,18 @@ class RedisRequestStore:
 
     async def create(self, applied: Applied[AccessRequest, ev.SystemAccessRequested]) -> CreationDecision:
         request = applied.record
-        latest_key = self._keys.latest_request(request.natural_key)
+        latest_key, *older_keys = self._latest_keys(request.natural_key, request.request_type)
         access_key = self._keys.live_access(request.natural_key)
         decision: CreationDecision = CreateNew()
 
         async def transaction(pipe: Pipeline) -> None:
             nonlocal decision
-            # Both watched keys in one round trip: WATCH, MGET, (the latest request), MULTI/EXEC.
-            latest_id, access_id = await pipe.mget(latest_key, access_key)
-            latest = await self._latest(pipe, None if latest_id is None else str(latest_id))
-            decision = decide_creation(latest, None if access_id is None else str(access_id), request.created)
+            # The watched keys in one round trip: WATCH, MGET, (the latest request), MULTI/EXEC.
+            *latest_ids, access_id = await pipe.mget(latest_key, *older_keys, access_key)
+            latest = await self._latest_of_type(pipe, latest_ids, request.request_type)
+            decision = decide_creation(
+                latest, None if access_id is None else str(access_id), request.created, request.request_type
+            )
             begin(pipe)
             if isinstance(decision, CreateNew):
                 pipe.set(latest_key, request.id)
@@ -55,26 +59,45 @@ class RedisRequestStore:
                 )
                 stage(pipe, self._keys.outbox, applied.event)
 
-        await self._redis.transaction(transaction, latest_key, access_key)
+        await self._redis.transaction(transaction, latest_key, *older_keys, access_key)
         return decision
 
-    async def _latest(self, pipe: Pipeline, request_id: str | None) -> AccessRequest | None:
-        if request_id is None:
-            return None
-        # Watched too: a status change of the latest request between this read and EXEC
-        # would otherwise go unnoticed.
-        request_key = self._keys.request(str(request_id))
-        await pipe.watch(request_key)
-        raw = await pipe.get(request_key)
-        return decode_request(raw) if raw else None
+    def _latest_keys(self, key: NaturalKey, request_type: ev.RequestType) -> list[str]:
+        """Where the latest request of a type under a key is named: its own key, and for agent
+        requests also the untyped key that agent requests stored before the keys were typed
+        still hold (their pending requests must still be found)."""
+        typed = self._keys.latest_request(key, request_type)
+        untyped = self._keys.untyped_latest_request(key)
+        return [typed] if typed == untyped else [typed, untyped]
+
+    async def _latest_of_type(
+        self, pipe: Pipeline, request_ids: Sequence[object], request_type: ev.RequestType
+    ) -> AccessRequest | None:
+        """The first of the named requests that is of the type (the typed key's comes first)."""
+        for request_id in request_ids:
+            if request_id is None:
+                continue
+            # Watched too: a status change of the latest request between this read and EXEC
+            # would otherwise go unnoticed.
+            request_key = self._keys.request(str(request_id))
+            await pipe.watch(request_key)
+            raw = await pipe.get(request_key)
+            found = decode_request(raw) if raw else None
+            if found is not None and found.request_type is request_type:
+                return found
+        return None
 
     async def get(self, request_id: str) -> AccessRequest | None:
         raw = await self._redis.get(self._keys.request(request_id))
         return decode_request(raw) if raw else None
 
-    async def find(self, key: NaturalKey) -> AccessRequest | None:
-        request_id = await self._redis.get(self._keys.latest_request(key))
-        return await self.get(str(request_id)) if request_id else None
+    async def find(self, key: NaturalKey, request_type: ev.RequestType) -> AccessRequest | None:
+        for latest_key in self._latest_keys(key, request_type):
+            request_id = await self._redis.get(latest_key)
+            found = await self.get(str(request_id)) if request_id else None
+            if found is not None and found.request_type is request_type:
+                return found
+        return None
 
     async def page(
         self, request_type: ev.RequestType, system_id: str, after: PageCursor | None, size: int
@@ -99,12 +122,13 @@ class RedisRequestStore:
             current = decode_request(raw) if raw else None
             if current is None or current.withdrawn:
                 return
-            latest_key = self._keys.latest_request(current.natural_key)
-            latest_id = await pipe.get(latest_key)
+            latest_keys = self._latest_keys(current.natural_key, current.request_type)
+            latest_ids = await pipe.mget(latest_keys)
             begin(pipe)
             pipe.set(key, encode_request(mark_withdrawn(current)))
-            if latest_id == current.id:
-                pipe.delete(latest_key)
+            for latest_key, latest_id in zip(latest_keys, latest_ids, strict=True):
+                if latest_id == current.id:
+                    pipe.delete(latest_key)
             stage(pipe, self._keys.outbox, applied.event)
 
         await self._redis.transaction(transaction, key)

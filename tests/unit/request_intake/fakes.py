@@ -97,7 +97,8 @@ class Memory:
 
     systems: dict[str, RegisteredSystem] = field(default_factory=dict)
     requests: dict[str, AccessRequest] = field(default_factory=dict)
-    latest_request: dict[NaturalKey, str] = field(default_factory=dict)
+    latest_request: dict[tuple[ev.RequestType, NaturalKey], str] = field(default_factory=dict)
+    """Keyed by type too, as in Redis: standard and agent requests are pending apart."""
     accesses: dict[str, SystemAccess] = field(default_factory=dict)
     live_access: dict[NaturalKey, str] = field(default_factory=dict)
     clients: dict[str, set[str]] = field(default_factory=dict)
@@ -168,20 +169,22 @@ class MemoryRequestStore:
     async def create(self, applied: Applied[AccessRequest, ev.SystemAccessRequested]) -> CreationDecision:
         request = applied.record
         key = request.natural_key
-        latest_id = self.memory.latest_request.get(key)
+        latest_id = self.memory.latest_request.get((request.request_type, key))
         latest = self.memory.requests.get(latest_id) if latest_id else None
-        decision = decide_creation(latest, self.memory.live_access.get(key), request.created)
+        decision = decide_creation(
+            latest, self.memory.live_access.get(key), request.created, request.request_type
+        )
         if isinstance(decision, CreateNew):
             self.memory.requests[request.id] = request
-            self.memory.latest_request[key] = request.id
+            self.memory.latest_request[(request.request_type, key)] = request.id
             self.memory.outbox.append(applied.event)
         return decision
 
     async def get(self, request_id: str) -> AccessRequest | None:
         return self.memory.requests.get(request_id)
 
-    async def find(self, key: NaturalKey) -> AccessRequest | None:
-        request_id = self.memory.latest_request.get(key)
+    async def find(self, key: NaturalKey, request_type: ev.RequestType) -> AccessRequest | None:
+        request_id = self.memory.latest_request.get((request_type, key))
         return self.memory.requests.get(request_id) if request_id else None
 
     async def page(
@@ -202,8 +205,9 @@ class MemoryRequestStore:
         if current is None or current.withdrawn:
             return
         self.memory.requests[current.id] = mark_withdrawn(current)
-        if self.memory.latest_request.get(current.natural_key) == current.id:
-            del self.memory.latest_request[current.natural_key]
+        typed_key = (current.request_type, current.natural_key)
+        if self.memory.latest_request.get(typed_key) == current.id:
+            del self.memory.latest_request[typed_key]
         self.memory.outbox.append(applied.event)
 
 

@@ -21,6 +21,7 @@ from tests.unit.request_intake.fakes import SMARTCLOUD, SYSTEM_ID, T0, TIGER
 pytestmark = pytest.mark.unit
 
 NOW = T0 + timedelta(days=1)
+STANDARD, AGENT = ev.RequestType.STANDARD, ev.RequestType.AGENT
 
 
 def latest(**changes: object) -> AccessRequest:
@@ -40,17 +41,26 @@ def latest(**changes: object) -> AccessRequest:
 
 
 def test_nothing_stored_creates() -> None:
-    assert decide_creation(None, None, NOW) == CreateNew()
+    assert decide_creation(None, None, NOW, STANDARD) == CreateNew()
+
+
+def test_a_pending_request_of_the_other_type_is_not_the_answer() -> None:
+    """The bug of issue 13: an agent POST with a pending standard request's triple got the
+    standard request back (200). Pending requests are per type, as in Altinn."""
+    assert decide_creation(latest(), None, NOW, AGENT) == CreateNew()
+    agent = latest(request_type=AGENT)
+    assert decide_creation(agent, None, NOW, STANDARD) == CreateNew()
+    assert decide_creation(agent, None, NOW, AGENT) == ReturnExisting(agent)
 
 
 def test_a_pending_request_is_returned() -> None:
     request = latest()
-    assert decide_creation(request, None, NOW) == ReturnExisting(request)
+    assert decide_creation(request, None, NOW, STANDARD) == ReturnExisting(request)
 
 
 def test_an_active_access_refuses_even_with_a_pending_request() -> None:
-    assert decide_creation(latest(), "access-1", NOW) == RefuseActiveAccess("access-1")
-    assert decide_creation(None, "access-1", NOW) == RefuseActiveAccess("access-1")
+    assert decide_creation(latest(), "access-1", NOW, STANDARD) == RefuseActiveAccess("access-1")
+    assert decide_creation(None, "access-1", NOW, STANDARD) == RefuseActiveAccess("access-1")
 
 
 @pytest.mark.parametrize(
@@ -65,7 +75,7 @@ def test_an_active_access_refuses_even_with_a_pending_request() -> None:
     ],
 )
 def test_a_finished_request_does_not_block(changes: dict[str, object]) -> None:
-    assert decide_creation(latest(**changes), None, NOW) == CreateNew()
+    assert decide_creation(latest(**changes), None, NOW, STANDARD) == CreateNew()
 
 
 def test_the_refusal_names_the_access() -> None:

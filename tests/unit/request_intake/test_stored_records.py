@@ -128,7 +128,11 @@ def test_access_json_and_back() -> None:
 def test_keys() -> None:
     keys = IntakeKeys("intake")
     key = NaturalKey(SYSTEM_ID, TIGER, "ref-1")
-    assert keys.latest_request(key) == f"intake:reqkey:{natural_key_hash(key)}"
+    # Standard requests keep the key every pending request had before keys were typed (stored
+    # data needs no migration); agent requests have their own.
+    assert keys.latest_request(key, ev.RequestType.STANDARD) == f"intake:reqkey:{natural_key_hash(key)}"
+    assert keys.untyped_latest_request(key) == f"intake:reqkey:{natural_key_hash(key)}"
+    assert keys.latest_request(key, ev.RequestType.AGENT) == f"intake:reqkey:agent:{natural_key_hash(key)}"
     assert keys.by_system(ev.RequestType.AGENT, SYSTEM_ID) == f"intake:bysystem:agent:{SYSTEM_ID}"
     # The hash of the natural key is part of stored keys: it must never change.
     assert natural_key_hash(key) == "7addf9ec77bb32e9197ea5b2f8e37f075305982e40660417c665cb5377bced4d"
