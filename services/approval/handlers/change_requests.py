@@ -199,7 +199,18 @@ async def decide(
     return DecisionTaken(id=change_request_id, outcome=outcome.value)
 
 
-@bff.post("/{change_request_id}/logout")
+@bff.post(
+    "/{change_request_id}/logout",
+    status_code=303,
+    response_class=RedirectResponse,
+    responses={
+        303: {
+            "description": "The session is ended; Location is the identity provider's logout, "
+            "then the change request's redirect URL (re-checked) or the logged-out page",
+            "headers": {"Location": {"schema": {"type": "string"}}},
+        }
+    },
+)
 async def logout_and_redirect(change_request_id: str, context: Context, session: CsrfSession) -> Response:
     target = await _changes(context).redirect_target(change_request_id)
     return await end_session_and_redirect_to(context, session, target)

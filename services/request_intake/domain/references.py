@@ -37,8 +37,10 @@ __all__ = [
 ]
 
 # Strings are trimmed, as Altinn's TrimStringsActionFilter does, so "at least one character" is
-# "at least one that is not white space": the pattern says so in the OpenAPI document.
-NOT_BLANK = r"\S"
+# "at least one that is not white space": the pattern says so in the OpenAPI document. It names
+# exactly what Python's strip() removes, since JSON Schema's (ECMAScript's) \S differs from it
+# (NEL and the separators U+001C-U+001F are white space to Python only, U+FEFF to ECMAScript only).
+NOT_BLANK = r"[^\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=255)]
 ShortText = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255, pattern=NOT_BLANK)
