@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from services.request_intake.domain.references import NOT_BLANK
 from sysaccess.openapi import APPS, committed, generate
 
 pytestmark = pytest.mark.contract
@@ -37,7 +38,7 @@ def test_the_vendor_api_states_its_constraints(intake_document: dict[str, Any]) 
     request = _schema(intake_document, "StandardRequestBody")["properties"]
     assert request["partyOrgNo"]["pattern"] == "^[0-9]{9}$"
     assert request["systemId"]["minLength"] == 1
-    assert request["systemId"]["pattern"] == r"\S"
+    assert request["systemId"]["pattern"] == NOT_BLANK
     system = _schema(intake_document, "SystemBody")["properties"]
     assert system["id"]["pattern"].startswith("^[0-9]{9}_")
     assert _schema(intake_document, "VendorRef")["properties"]["ID"]["pattern"] == "^0192:[0-9]{9}$"
