@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, NodeNotReadyError
@@ -24,6 +24,7 @@ from redis.exceptions import BusyLoadingError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+T = TypeVar("T")
 log = structlog.get_logger(__name__)
 
 DEAD_LETTERS = Counter(
@@ -72,6 +73,34 @@ def is_permanent(exc: BaseException) -> bool:
     return isinstance(exc, PermanentError | ValidationError | json.JSONDecodeError | UnicodeDecodeError)
 
 
+async def handle_with_retries(
+    topic: str,
+    handle: Callable[[], Awaitable[T]],
+    policy: RetryPolicy,
+    dead_letter: Callable[[BaseException, int], Awaitable[None]],
+) -> T | None:
+    """``handle()``, waiting out outages and retrying other errors with back-off; after the
+    last attempt (at once for a message that can never be handled) ``dead_letter(exc, attempts)``."""
+    attempt = outage = 1
+    while True:
+        try:
+            return await handle()
+        except Exception as exc:
+            if is_transient(exc):
+                OUTAGE_WAITS.labels(topic).inc()
+                log.warning("consumer.outage_wait", topic=topic, error=f"{type(exc).__name__}: {exc}")
+                await asyncio.sleep(policy.delay(outage))
+                outage += 1
+                continue
+            if is_permanent(exc) or attempt >= policy.attempts:
+                await dead_letter(exc, attempt)
+                return None
+            HANDLER_RETRIES.labels(topic).inc()
+            log.warning("consumer.retry", topic=topic, attempt=attempt, error=repr(exc))
+            await asyncio.sleep(policy.delay(attempt))
+            attempt += 1
+
+
 class DeadLetterMiddleware(BaseMiddleware):
     def __init__(
         self,
@@ -91,24 +120,11 @@ class DeadLetterMiddleware(BaseMiddleware):
             # A batch (``shared.routing``) retries and dead-letters its records one by one itself.
             return await call_next(msg)
         topic = str(getattr(msg.raw_message, "topic", "unknown"))
-        attempt = outage = 1
-        while True:
-            try:
-                return await call_next(msg)
-            except Exception as exc:
-                if is_transient(exc):
-                    OUTAGE_WAITS.labels(topic).inc()
-                    log.warning("consumer.outage_wait", topic=topic, error=f"{type(exc).__name__}: {exc}")
-                    await asyncio.sleep(self._policy.delay(outage))
-                    outage += 1
-                    continue
-                if is_permanent(exc) or attempt >= self._policy.attempts:
-                    await self._dead_letter(topic, msg, exc, attempt)
-                    return None
-                HANDLER_RETRIES.labels(topic).inc()
-                log.warning("consumer.retry", topic=topic, attempt=attempt, error=repr(exc))
-                await asyncio.sleep(self._policy.delay(attempt))
-                attempt += 1
+
+        async def dead_letter(exc: BaseException, attempts: int) -> None:
+            await self._dead_letter(topic, msg, exc, attempts)
+
+        return await handle_with_retries(topic, lambda: call_next(msg), self._policy, dead_letter)
 
     async def _dead_letter(self, topic: str, msg: Any, exc: BaseException, attempts: int) -> None:
         raw = msg.raw_message

@@ -30,20 +30,18 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from faststream.kafka import KafkaBroker
 from faststream.middlewares import AckPolicy
 from prometheus_client import Histogram
 
 from shared import tracing
-from shared.deadletter import HANDLER_RETRIES, DeadLetters, RetryPolicy, is_permanent
+from shared.deadletter import DeadLetters, RetryPolicy, handle_with_retries
 from shared.kafka import BATCH_CONFIG, CONSUMER_CONFIG, subscriber_options
 from shared.topics import Topic
 
 __all__ = ["Dispatcher", "Route", "declare_publishers", "subscribe"]
 
-log = structlog.get_logger(__name__)
 
 CONSUME_DELAY = Histogram(
     "sysaccess_consume_delay_seconds",
@@ -106,20 +104,14 @@ class Dispatcher:
         # FastStream's middleware sees only the batch; each record continues its own trace here,
         # so what its use case stores and publishes (and a dead letter) carries that trace on.
         with tracing.record_span(record):
-            attempt = 1
-            while True:
-                try:
-                    message = route.topic.message.model_validate_json(record.value or b"")
-                    await route.use_case(message)
-                    return
-                except Exception as exc:
-                    if is_permanent(exc) or attempt >= self.policy.attempts:
-                        await self.dead_letters.send(record, exc, attempt)
-                        return
-                    HANDLER_RETRIES.labels(record.topic).inc()
-                    log.warning("consumer.retry", topic=record.topic, attempt=attempt, error=repr(exc))
-                    await asyncio.sleep(self.policy.delay(attempt))
-                    attempt += 1
+
+            async def apply() -> None:
+                await route.use_case(route.topic.message.model_validate_json(record.value or b""))
+
+            async def dead_letter(exc: BaseException, attempts: int) -> None:
+                await self.dead_letters.send(record, exc, attempts)
+
+            await handle_with_retries(record.topic, apply, self.policy, dead_letter)
 
 
 async def _records(message: Any) -> Any:

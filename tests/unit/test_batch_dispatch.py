@@ -144,3 +144,25 @@ def test_a_topic_is_routed_once() -> None:
             Letters(),  # type: ignore[arg-type]
             FAST,
         )
+
+
+async def test_a_record_waits_out_an_outage_without_using_its_attempts() -> None:
+    """Redis restarting is nobody's record's fault: more failures than the attempts allow, and
+    the record is still handled, not dead-lettered (the chaos redis-restart run found this)."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    failures = {"left": FAST.attempts + 2}
+    handled: list[str] = []
+
+    async def on_withdrawn(event: ev.RequestWithdrawn) -> None:
+        if failures["left"]:
+            failures["left"] -= 1
+            raise RedisConnectionError("Connection refused")
+        handled.append(str(event.request_id))
+
+    letters = Letters()
+    dispatcher = Dispatcher([Route(topics.REQUEST_WITHDRAWN, on_withdrawn)], letters, FAST)  # type: ignore[arg-type]
+    event = withdrawn()
+    await dispatcher.handle_batch([record(topics.REQUEST_WITHDRAWN, 0, event.to_json_bytes())])
+    assert handled == [str(event.request_id)]
+    assert letters.sent == []
