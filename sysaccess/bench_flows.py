@@ -554,6 +554,11 @@ def profile_report(folder: Path, console: Console) -> str:
     table = Table(title="py-spy: active samples by library")
     for column in ("process", "samples", "largest shares"):
         table.add_column(column)
+    for log_file in sorted(folder.glob("*.log")):
+        if not log_file.with_suffix(".txt").exists():
+            reason = log_file.read_text(errors="replace").strip().splitlines()[-1:] or ["no output"]
+            table.add_row(log_file.stem, "0", f"no profile: {reason[0]}")
+            lines.append(f"| {log_file.stem} | 0 | no profile: {reason[0]} |")
     for raw_file in sorted(folder.glob("*.txt")):
         total, shares = summarize(raw_file)
         top = ", ".join(f"{name} {share:.0%}" for name, share in shares[:7])

@@ -16,6 +16,7 @@ import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 __all__ = ["CATEGORIES", "Profiler", "summarize"]
 
@@ -48,6 +49,7 @@ class Profiler:
     folder: Path
     rate: int = 100
     running: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    logs: list[IO[bytes]] = field(default_factory=list)
 
     @staticmethod
     def binary() -> str | None:
@@ -61,6 +63,9 @@ class Profiler:
             raise RuntimeError("py-spy is not installed (pip install '.[tools]')")
         self.folder.mkdir(parents=True, exist_ok=True)
         for name, pid in pids.items():
+            # py-spy's own messages (why a profile is missing, if one is) go beside the profiles.
+            log = (self.folder / f"{name}.log").open("wb")
+            self.logs.append(log)
             self.running[name] = subprocess.Popen(
                 [
                     binary,
@@ -76,7 +81,7 @@ class Profiler:
                     str(self.path(name)),
                 ],
                 stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
+                stderr=log,
             )
 
     def path(self, name: str) -> Path:
@@ -94,6 +99,9 @@ class Profiler:
                 process.kill()
         written = {n: self.path(n) for n in self.running if self.path(n).exists()}
         self.running.clear()
+        for log in self.logs:
+            log.close()
+        self.logs.clear()
         return written
 
 
