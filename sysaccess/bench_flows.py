@@ -752,6 +752,7 @@ def run_flows_benchmark(
             f"sysaccess bench flows --rate {rate:g} --duration {duration:g}{' --ramp' if ramp else ''}"
             f"{f' --instances {instances}' if instances > 1 else ''}"
             f"{'' if infra_auth else ' --no-infra-auth'}"
+            f"{f' --pyspy {profile_dir}' if profile_dir is not None else ''}"
         )
         with report_path.open("a", encoding="utf-8") as handle:
             handle.write(
