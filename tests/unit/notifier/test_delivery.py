@@ -213,3 +213,44 @@ class TestDeliveryLoop:
         with pytest.raises(asyncio.CancelledError):
             await task
         assert h.step.in_flight == 0
+
+
+class TestIdlePauses:
+    """Nothing due: the loop looks less and less often, up to a ceiling; work resets the pause."""
+
+    async def test_the_pause_doubles_up_to_its_ceiling_and_resets_after_work(self) -> None:
+        results = [0, 0, 0, 0, 0, 1, 0, 0]
+        pauses: list[float] = []
+        done = asyncio.Event()
+
+        async def step() -> int:
+            if not results:
+                done.set()
+                await asyncio.sleep(3600)
+            return results.pop(0)
+
+        async def wait(pause: float) -> None:
+            pauses.append(pause)
+
+        loop = DeliveryLoop(step, idle_seconds=0.1, max_idle_seconds=0.5, wait=wait)
+        task = asyncio.create_task(loop.run())
+        await asyncio.wait_for(done.wait(), timeout=2)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert pauses == [0.1, 0.2, 0.4, 0.5, 0.5, 0.1, 0.2]
+
+    async def test_new_jobs_wake_a_pausing_loop_at_once(self) -> None:
+        h = Harness()
+        task = asyncio.create_task(DeliveryLoop.of(h.step, idle_seconds=30, max_idle_seconds=30).run())
+        await asyncio.sleep(0.05)  # the loop found nothing and pauses for 30 s
+        h.queue.add(webhook_job())
+        h.step.jobs_added()
+        for _ in range(100):
+            if h.webhook.sent:
+                break
+            await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert h.webhook.sent
