@@ -112,9 +112,6 @@ class DeliverDueJobs:
         postponed, never stand in front of others for long: the loop steps again at once
         while it claims anything.
         """
-        # Cleared before looking, not when starting to wait: jobs added or a slot freed while
-        # this step reads the queue must still wake the wait that follows it.
-        self._slot_freed.clear()
         if self.in_flight >= self._limits.overall:
             return 0
         now = self._clock()
@@ -133,8 +130,8 @@ class DeliverDueJobs:
         self._slot_freed.set()
 
     async def wait_for_slot(self, timeout: float) -> None:
-        """Return when an attempt ended or jobs were added since the last step began, or after
-        ``timeout`` seconds."""
+        """Return when an attempt ends or jobs were added, or after ``timeout`` seconds."""
+        self._slot_freed.clear()
         try:
             async with asyncio.timeout(timeout):
                 await self._slot_freed.wait()
