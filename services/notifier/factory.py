@@ -97,12 +97,11 @@ def build(settings: NotifierSettings) -> Context:
             systems,
             load_world(settings.world_file),
             settings.portal_base_url,
-            on_scheduled=deliver_due_jobs.jobs_added,
         ),
         system_projection=SystemProjection(systems, secrets),
         portal_notifications=PortalNotifications(RedisPortalNotifications(runtime.redis, keys)),
         deliver_due_jobs=deliver_due_jobs,
-        delivery_loop=DeliveryLoop.of(deliver_due_jobs, max_idle_seconds=settings.idle_poll_max_seconds),
+        delivery_loop=DeliveryLoop.of(deliver_due_jobs),
     )
     subscribe(runtime.broker, settings.consumer_group, kafka.routes(ctx), document_on=runtime.specification)
     return ctx

@@ -63,14 +63,6 @@ class NotifierSettings(ServiceSettings):
     max_attempts: int = Field(default=6, description="Delivery attempts before a dead letter")
     first_retry_seconds: float = Field(default=1.0, description="Delay before the first retry; doubles")
     max_retry_seconds: float = Field(default=300, description="Longest delay between attempts")
-    idle_poll_max_seconds: float = Field(
-        default=1.0,
-        description=(
-            "Longest pause between looks for due deliveries while none are due (it doubles from "
-            "0.1 s); deliveries planned by this instance start at once, retries falling due and "
-            "another instance's deliveries wait at most this long"
-        ),
-    )
     lease_seconds: float = Field(
         default=30, description="How long a claimed delivery is hidden from other workers"
     )

@@ -125,12 +125,8 @@ class DeliverDueJobs:
                 POSTPONED.labels(each.job.channel).inc()
         return len(claimed)
 
-    def jobs_added(self) -> None:
-        """New jobs were scheduled here: a waiting loop steps again at once."""
-        self._slot_freed.set()
-
     async def wait_for_slot(self, timeout: float) -> None:
-        """Return when an attempt ends or jobs were added, or after ``timeout`` seconds."""
+        """Return when an attempt ends, or after ``timeout`` seconds."""
         self._slot_freed.clear()
         try:
             async with asyncio.timeout(timeout):
@@ -219,47 +215,31 @@ class DeliverDueJobs:
 
 
 class DeliveryLoop:
-    """Runs delivery steps until cancelled. When a step starts nothing it waits for a free slot,
-    new jobs, or a pause that doubles from ``idle_seconds`` up to ``max_idle_seconds`` while
-    nothing is due: jobs planned in this process wake it at once, so the longer pause delays
-    only retries falling due and jobs planned by another instance, by at most that much."""
+    """Runs delivery steps until cancelled; when a step starts nothing, waits for a free slot or
+    ``idle_seconds``. On cancellation it stops the attempts under way."""
 
     def __init__(
         self,
         step: Callable[[], Awaitable[int]],
         idle_seconds: float = 0.1,
         *,
-        max_idle_seconds: float | None = None,
         wait: Callable[[float], Awaitable[None]] | None = None,
         on_stop: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._step = step
         self._idle_seconds = idle_seconds
-        self._max_idle_seconds = max(max_idle_seconds or idle_seconds, idle_seconds)
         self._wait = wait or asyncio.sleep
         self._on_stop = on_stop
 
     @classmethod
-    def of(
-        cls, deliver: DeliverDueJobs, idle_seconds: float = 0.1, max_idle_seconds: float | None = None
-    ) -> DeliveryLoop:
-        return cls(
-            deliver,
-            idle_seconds,
-            max_idle_seconds=max_idle_seconds,
-            wait=deliver.wait_for_slot,
-            on_stop=deliver.cancel,
-        )
+    def of(cls, deliver: DeliverDueJobs, idle_seconds: float = 0.1) -> DeliveryLoop:
+        return cls(deliver, idle_seconds, wait=deliver.wait_for_slot, on_stop=deliver.cancel)
 
     async def run(self) -> None:
-        pause = self._idle_seconds
         try:
             while True:
-                if await self._step_safely():
-                    pause = self._idle_seconds
-                    continue
-                await self._wait(pause)
-                pause = min(pause * 2, self._max_idle_seconds)
+                if not await self._step_safely():
+                    await self._wait(self._idle_seconds)
         finally:
             if self._on_stop is not None:
                 await self._on_stop()

@@ -29,15 +29,12 @@ class PlanNotifications:
         world: World,
         portal_base_url: str,
         clock: Callable[[], float] = time.time,
-        on_scheduled: Callable[[], None] | None = None,
     ) -> None:
         self._schedule = schedule
         self._systems = systems
         self._world = world
         self._portal_base_url = portal_base_url
         self._clock = clock
-        # Tells this process's delivery loop that there is something to send now.
-        self._on_scheduled = on_scheduled
 
     async def escalation(self, event: EscalationEvent) -> None:
         """Tell the party's access managers, by e-mail and in the portal."""
@@ -45,7 +42,6 @@ class PlanNotifications:
         names = system.name if system else {}
         plan = plan_escalation(event, self._world, names, self._portal_base_url)
         await self._schedule.schedule(event.event_id, plan, self._clock())
-        self._scheduled(plan)
 
     async def outcome(self, event: OutcomeEvent) -> None:
         """Tell the system's vendor over its webhook, if the system has one."""
@@ -53,8 +49,3 @@ class PlanNotifications:
         plan = plan_outcome_webhook(event, system.webhook_url) if system else NotificationPlan()
         # Stored even when empty: the event is then known as handled.
         await self._schedule.schedule(event.event_id, plan, self._clock())
-        self._scheduled(plan)
-
-    def _scheduled(self, plan: NotificationPlan) -> None:
-        if self._on_scheduled is not None and plan.jobs:
-            self._on_scheduled()

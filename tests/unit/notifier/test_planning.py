@@ -151,20 +151,3 @@ class TestLanguages:
         keys = set(EMAIL_TEXTS["nb"])
         assert all(set(texts) == keys for texts in EMAIL_TEXTS.values())
         assert set(EMAIL_TEXTS) == {"nb", "nn", "en"}
-
-
-async def test_planned_deliveries_wake_the_delivery_loop_and_an_empty_plan_does_not() -> None:
-    woken: list[str] = []
-    schedule = InMemorySchedule()
-    planner = PlanNotifications(
-        schedule,
-        InMemorySystemCatalog(),
-        WORLD,
-        PORTAL,
-        clock=FakeClock(1.0),
-        on_scheduled=lambda: woken.append("now"),
-    )
-    await planner.outcome(access_created())
-    assert woken == []  # an unknown system: no webhook to send
-    await planner.escalation(escalated(KARI.pid))
-    assert woken == ["now"]
