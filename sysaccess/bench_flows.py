@@ -44,6 +44,7 @@ from sysaccess.deadline import RunEnded, RunGuard, in_thread
 from sysaccess.flows import FlowDriver
 from sysaccess.infra import PROJECT_ROOT
 from sysaccess.kafka_logins import admin_login, admin_options
+from sysaccess.percentiles import percentile
 from sysaccess.pyspy import Profiler, summarize
 from sysaccess.stack import LocalStack
 
@@ -93,8 +94,7 @@ class Step:
         return self.completed / self.wall_seconds if self.wall_seconds else 0.0
 
     def pct(self, q: float) -> float:
-        ordered = sorted(self.latencies_ms)
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+        return percentile(self.latencies_ms, q)
 
     @property
     def healthy(self) -> bool:

@@ -34,6 +34,7 @@ from sysaccess.credentials import service_env
 from sysaccess.deadline import RunEnded, RunGuard, in_thread
 from sysaccess.http_lite import LiteClient
 from sysaccess.kafka_logins import admin_login, admin_options
+from sysaccess.percentiles import percentile
 from sysaccess.processes import ServiceProcess
 from sysaccess.profiles import Profile
 from sysaccess.vendor_tokens import VendorTokens
@@ -59,10 +60,7 @@ class Figures:
         return self.count / self.seconds if self.seconds else 0.0
 
     def pct(self, q: float) -> float:
-        ordered = sorted(self.latencies_ms)
-        if not ordered:
-            return float("nan")
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+        return percentile(self.latencies_ms, q)
 
 
 class _Watcher:

@@ -42,6 +42,7 @@ from sysaccess import infra, oidc
 from sysaccess.credentials import application_env, service_env
 from sysaccess.deadline import RunEnded, RunGuard, in_thread
 from sysaccess.kafka_logins import admin_options
+from sysaccess.percentiles import percentile
 from sysaccess.processes import ServiceProcess
 from sysaccess.profiles import Profile
 from sysaccess.vendor_tokens import ALL_SCOPES, SMARTCLOUD
@@ -96,10 +97,7 @@ class Figures:
         return self.count / self.seconds if self.seconds else 0.0
 
     def pct(self, q: float) -> float:
-        ordered = sorted(self.latencies_ms)
-        if not ordered:
-            return float("nan")
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+        return percentile(self.latencies_ms, q)
 
 
 class _Connection:
