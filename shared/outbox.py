@@ -146,8 +146,9 @@ class OutboxRelay:
             BACKLOG.labels(self._stream).set(await self._redis.xlen(self._stream))
 
     async def _claim_abandoned(self) -> None:
-        # Entries a dead relay read but never acknowledged go to this one.
-        reply: Any = await self._redis.xautoclaim(
+        # Entries a dead relay read but never acknowledged go to this one. With JUSTID, redis-py
+        # returns only the list of claimed ids (not Redis's [cursor, ids, deleted] reply).
+        claimed: Any = await self._redis.xautoclaim(
             self._stream,
             RELAY_GROUP,
             self._consumer,
@@ -156,7 +157,7 @@ class OutboxRelay:
             count=self._batch_size,
             justid=True,
         )
-        if reply and len(reply) > 1 and reply[1]:
+        if claimed:
             self._check_pending = True
 
     async def _read(self) -> list[tuple[str, dict[str, str]]]:

@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from aiokafka.errors import KafkaConnectionError
 from prometheus_client import REGISTRY
 from redis.asyncio import Redis
 
@@ -19,23 +18,8 @@ from shared import tracing
 from shared.outbox import OutboxRelay, stage
 from shared.runtime import create_redis
 from tests.support.infra import Endpoints
+from tests.support.outbox import RecordingProducer
 from tests.support.tracing import span_exporter
-
-
-class Producer:
-    """Stands in for aiokafka's producer: refuses while ``down``, else records what it was sent."""
-
-    def __init__(self) -> None:
-        self.down = True
-        self.sent: list[dict[str, Any]] = []
-
-    async def send(self, topic: str, *, value: bytes, key: bytes, headers: list[tuple[str, bytes]]) -> Any:
-        if self.down:
-            raise KafkaConnectionError("Kafka is down")
-        self.sent.append({"topic": topic, "headers": {k: v.decode() for k, v in headers}})
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        done.set_result(None)
-        return done
 
 
 @pytest.fixture
@@ -68,7 +52,7 @@ async def test_the_backlog_shows_while_kafka_is_down_and_records_carry_the_trace
         async with redis.pipeline(transaction=True) as pipe:
             stage(pipe, stream, *withdrawn)
             await pipe.execute()
-    producer = Producer()
+    producer = RecordingProducer(down=True)
     relay = OutboxRelay(redis, producer, stream, block_ms=50)
     delays = (
         REGISTRY.get_sample_value("sysaccess_outbox_publish_delay_seconds_count", {"stream": stream}) or 0
