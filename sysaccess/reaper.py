@@ -39,6 +39,13 @@ def main() -> None:
         for pid in marked_processes(run_id, folder):
             pids.setdefault(pid, None)
     terminate(pids, grace=5.0)
+    # A process may have been forked while the first pass ran (one a dying service was starting,
+    # say); look again, a few times, until none of the run's processes is left.
+    for _ in range(3):
+        left = marked_processes(run_id, folder) if run_id else []
+        if not left:
+            break
+        terminate(dict.fromkeys(left), grace=5.0)
 
 
 if __name__ == "__main__":

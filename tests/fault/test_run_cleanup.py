@@ -95,7 +95,7 @@ def chaos_run(tmp_path: Path) -> Iterator[tuple[Run, Path]]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def assert_nothing_left(run: Run, folder: Path, timeout: float = 20.0) -> None:
+def assert_nothing_left(run: Run, folder: Path, timeout: float = 45.0) -> None:
     deadline = time.monotonic() + timeout
     left = run_processes(run.needles(folder))
     while left and time.monotonic() < deadline:
