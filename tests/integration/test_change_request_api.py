@@ -6,6 +6,7 @@ and the mirrored access, the change request's status and the decision point foll
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -149,6 +150,56 @@ async def test_change_request_lifecycle(intake: RunningIntake, token_for: TokenF
     system_user = (await intake.client.get(lookup, headers=auth)).json()
     assert system_user["rights"] == [SYKMELDING]
     assert system_user["accessPackages"] == []
+
+
+async def status_becomes(intake: RunningIntake, auth: dict[str, str], change_id: str, status: str) -> str:
+    """The change request's status once it is ``status`` (or the last seen, after 10 s)."""
+    seen = ""
+    for _ in range(200):
+        response = await intake.client.get(f"{CHANGES}/{change_id}", headers=auth)
+        seen = response.json().get("status", "") if response.status_code == 200 else str(response.status_code)
+        if seen == status:
+            break
+        await asyncio.sleep(0.05)
+    return seen
+
+
+async def test_deleting_the_system_user_denies_its_pending_change_request(
+    intake: RunningIntake, token_for: TokenFactory
+) -> None:
+    auth = intake.auth(token_for())
+    access_id, external_ref = await approved(intake, token_for)
+    correlation = str(uuid.uuid4())
+    created = await post_change(intake, auth, access_id, {"requiredRights": [right(MVA)]}, correlation)
+    assert created.status_code == 201, created.text
+
+    await publish(
+        intake.settings.kafka_bootstrap,
+        ev.SystemAccessDeleted(
+            system_access_id=uuid.UUID(access_id),
+            system_id=SMARTCLOUD_SYSTEM,
+            vendor_org_no=SMARTCLOUD,
+            party_org_no=TIGER,
+            external_ref=external_ref,
+            deleted_by="12887010186",
+        ),
+    )
+    assert await status_becomes(intake, auth, correlation, "Denied") == "Denied"
+
+    # A rejection approval made before the deletion, read after it, is the outcome that stands.
+    await publish(
+        intake.settings.kafka_bootstrap,
+        ev.SystemAccessChangeRejected(
+            change_request_id=uuid.UUID(correlation),
+            system_access_id=uuid.UUID(access_id),
+            system_id=SMARTCLOUD_SYSTEM,
+            vendor_org_no=SMARTCLOUD,
+            party_org_no=TIGER,
+            rejected_by="12887010186",
+            rejected_at=datetime.now(UTC),
+        ),
+    )
+    assert await status_becomes(intake, auth, correlation, "Rejected") == "Rejected"
 
 
 async def test_nothing_to_change_is_answered_and_not_stored(

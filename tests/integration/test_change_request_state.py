@@ -1,5 +1,6 @@
 """approval's change requests in a real Redis: arrival once, two changes of one access decided at
-once both applied, a redelivered decision applied once, expiry once; each with its outbox event."""
+once both applied, a redelivered decision applied once, expiry once, denial when the access is
+deleted; each with its outbox event."""
 
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
+from services.approval.domain.deletion import Deleted, delete_access
 from services.approval.domain.history import HistoryKind
 from services.approval.domain.models import SystemAccess
 from services.approval.services.change_requests import ChangeRequestsArriving, ChangeRequestWorker
+from services.approval.storage.accesses import RedisAccesses
 from services.approval.storage.change_requests import RedisChangeRequests
 from services.approval.storage.directory import RedisDirectory
 from services.approval.storage.history import RedisHistory
@@ -151,3 +154,39 @@ async def test_a_change_request_times_out_once(redis: Redis, prefix: str) -> Non
     )
     assert refused  # applied as a refusal: the access is unchanged and no event is written
     assert [t for t, _ in await outbox(redis, prefix)] == ["ChangeRequestTimedOut"]
+
+
+async def test_deleting_the_access_denies_its_pending_change_requests(redis: Redis, prefix: str) -> None:
+    changes = RedisChangeRequests(redis, prefix)
+    arriving = ChangeRequestsArriving(changes)
+    worker = ChangeRequestWorker(changes, RedisDirectory(redis, prefix, load_world()))
+    access_id = await stored_access(redis, prefix)
+    decided, pending = (
+        requested(access_id, required_rights=(MVA,)),
+        requested(access_id, unwanted_rights=(KRAV,)),
+    )
+    for event in (decided, pending):
+        await arriving.arrived(event)
+    assert await worker.handle(approve(decided))
+
+    outcome = await RedisAccesses(redis, prefix).delete_access(
+        access_id, lambda access: delete_access(access, TIGER, DRESS_MINST)
+    )
+
+    assert isinstance(outcome, Deleted)
+    statuses = {
+        str(event.change_request_id): getattr(
+            await changes.get_change_request(str(event.change_request_id)), "status", None
+        )
+        for event in (decided, pending)
+    }
+    assert statuses == {str(decided.change_request_id): "Accepted", str(pending.change_request_id): "Denied"}
+    # Denied is final: it no longer expires, and a decision on it is refused without an event.
+    assert (
+        await redis.zscore(ApprovalKeys(prefix).change_expiry_index, str(pending.change_request_id)) is None
+    )
+    await worker.handle(approve(pending))
+    assert [t for t, _ in await outbox(redis, prefix)] == ["SystemAccessChanged", "SystemAccessDeleted"]
+    denied = await changes.get_change_request(str(pending.change_request_id))
+    assert denied is not None
+    assert denied.status == "Denied"

@@ -45,6 +45,7 @@ class ChangeStatus(StrEnum):
     REJECTED = "Rejected"
     TIMED_OUT = "Timedout"
     WITHDRAWN = "Withdrawn"
+    DENIED = "Denied"
 
 
 class ChangeRequestRecord(Record):
@@ -100,6 +101,14 @@ def withdraw_change(change: ChangeRequestRecord | None) -> ChangeRequestRecord |
     if change is None or change.status is not ChangeStatus.NEW:
         return None
     return change.model_copy(update={"status": ChangeStatus.WITHDRAWN})
+
+
+def deny_change(change: ChangeRequestRecord | None) -> ChangeRequestRecord | None:
+    """A pending change request whose system access was deleted can never be decided: Denied
+    (Altinn defines the status but never sets it). None means nothing changes."""
+    if change is None or change.status is not ChangeStatus.NEW:
+        return None
+    return change.model_copy(update={"status": ChangeStatus.DENIED})
 
 
 def pending_change(change: ChangeRequestRecord, access: SystemAccess) -> AccessChange:

@@ -10,6 +10,7 @@ from redis.asyncio.client import Pipeline
 from shared.idempotency import begin
 from shared.outbox import stage
 
+from ..domain.change_requests import ChangeRequestRecord, deny_change
 from ..domain.clients import ClientChanges
 from ..domain.deletion import Deleted
 from ..domain.models import SystemAccess
@@ -67,10 +68,20 @@ class RedisAccesses:
         self, access_id: str, plan: Callable[[SystemAccess | None], Deleted | Refusal]
     ) -> Deleted | Refusal:
         access_key, clients_key = self.keys.access(access_id), self.keys.clients(access_id)
+        changes_key = self.keys.access_change_requests(access_id)
         planned: list[Deleted | Refusal] = []
 
         async def tx(pipe: Pipeline) -> None:
             outcome = plan(_parse(await pipe.get(access_key)))
+            # Its pending change requests are denied with it; watched, so a decision on one of
+            # them made meanwhile is seen (the deletion then runs again on what it left).
+            change_keys = [self.keys.change_request(str(i)) for i in await pipe.smembers(changes_key)]
+            if change_keys:
+                await pipe.watch(*change_keys)
+            raws = await pipe.mget(change_keys) if change_keys else []
+            denied = [
+                d for d in (deny_change(ChangeRequestRecord.model_validate_json(r)) for r in raws if r) if d
+            ]
             begin(pipe)
             planned[:] = [outcome]
             if isinstance(outcome, Refusal):
@@ -78,9 +89,12 @@ class RedisAccesses:
             access = outcome.access
             pipe.set(access_key, access.to_json())
             pipe.srem(self.keys.party_accesses(access.party_org_no), access_id)
-            pipe.delete(clients_key)
+            pipe.delete(clients_key, changes_key)
+            for change in denied:
+                pipe.set(self.keys.change_request(change.id), change.to_json())
+                pipe.zrem(self.keys.change_expiry_index, change.id)
             stage(pipe, self.keys.outbox, outcome.event)
             append_history(pipe, self.keys, access_id, outcome.history)
 
-        await self.redis.transaction(tx, access_key, clients_key)
+        await self.redis.transaction(tx, access_key, clients_key, changes_key)
         return planned[0]

@@ -60,6 +60,7 @@ class RedisChangeRequests:
             def write(p: Pipeline) -> None:
                 p.set(key, change.to_json())
                 p.zadd(self.keys.change_expiry_index, {change.id: change.expires_at.timestamp()})
+                p.sadd(self.keys.access_change_requests(change.system_access_id), change.id)
 
             return write
 

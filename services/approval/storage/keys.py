@@ -58,6 +58,10 @@ class ApprovalKeys:
     def change_request(self, change_request_id: str) -> str:
         return f"{self.prefix}:changerequest:{change_request_id}"
 
+    def access_change_requests(self, access_id: str) -> str:
+        """The ids of the change requests made for a system access (denied when it is deleted)."""
+        return f"{self.prefix}:access-changerequests:{access_id}"
+
     @property
     def change_expiry_index(self) -> str:
         """Pending change requests by when they expire."""

@@ -303,10 +303,23 @@ def accept_change(change: ChangeRequest) -> ChangeRequest:
     return change.model_copy(update={"status": "Accepted"})
 
 
+# Denied is intake's own conclusion from the access's deletion; the outcome approval reached
+# before the deletion replaces it, whichever of the two topics is read first.
+REPLACEABLE: frozenset[ChangeRequestStatus] = frozenset({"New", "Denied"})
+
+
 def reject_change(change: ChangeRequest) -> ChangeRequest:
-    """Only a New change request can be rejected or time out; an outcome is never undone."""
-    return change.model_copy(update={"status": "Rejected"}) if change.status == "New" else change
+    """Only a pending change request can be rejected or time out; an outcome is never undone."""
+    return change.model_copy(update={"status": "Rejected"}) if change.status in REPLACEABLE else change
 
 
 def time_out_change(change: ChangeRequest) -> ChangeRequest:
-    return change.model_copy(update={"status": "Timedout"}) if change.status == "New" else change
+    return change.model_copy(update={"status": "Timedout"}) if change.status in REPLACEABLE else change
+
+
+def deny_change(change: ChangeRequest) -> ChangeRequest | None:
+    """The access a pending change request would alter was deleted: it can never be decided, so
+    it is Denied (Altinn defines the status but never sets it). None means nothing changes."""
+    if change.status != "New" or change.withdrawn:
+        return None
+    return change.model_copy(update={"status": "Denied"})

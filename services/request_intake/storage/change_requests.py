@@ -60,6 +60,7 @@ class RedisChangeRequestStore:
             pipe.set(key, change.model_dump_json())
             pipe.set(self._keys.latest_change_request(natural_key), change.id)
             pipe.zadd(self._keys.changes_by_system(change.system_id), {_member(change): 0})
+            pipe.sadd(self._keys.access_change_requests(change.system_user_id), change.id)
             stage(pipe, self._keys.outbox, applied.event)
 
         await self._redis.transaction(transaction, key)

@@ -88,6 +88,10 @@ class IntakeKeys:
     def change_request(self, change_request_id: str) -> str:
         return f"{self.prefix}:changerequest:{change_request_id}"
 
+    def access_change_requests(self, access_id: str) -> str:
+        """Set of the ids of the change requests made for an access (denied when it is deleted)."""
+        return f"{self.prefix}:changesofaccess:{access_id}"
+
     def latest_change_request(self, key: NaturalKey) -> str:
         """The id of the latest change request of the access under a natural key."""
         return f"{self.prefix}:changekey:{natural_key_hash(key)}"

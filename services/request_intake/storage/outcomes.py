@@ -14,6 +14,7 @@ from redis.asyncio.client import Pipeline
 from shared.idempotency import Plan, Write, apply_once
 
 from ..domain.accesses import SystemAccess, mark_deleted
+from ..domain.change_requests import ChangeRequest, deny_change
 from ..domain.requests import NaturalKey, RequestTransition
 from .keys import IntakeKeys
 from .records import access_by_system_member, decode_access, decode_request, encode_access, encode_request
@@ -59,6 +60,7 @@ class RedisOutcomeStore:
     async def delete_access(self, event_id: UUID, access_id: str, key: NaturalKey) -> bool:
         access_key = self._keys.access(access_id)
         live_key = self._keys.live_access(key)
+        changes_key = self._keys.access_change_requests(access_id)
 
         async def plan(pipe: Pipeline) -> Write | None:
             raw = await pipe.get(access_key)
@@ -66,6 +68,7 @@ class RedisOutcomeStore:
             if raw is None:
                 return None
             deleted = mark_deleted(decode_access(raw))
+            denied = await self._pending_changes_denied(pipe, changes_key)
 
             def write(p: Pipeline) -> None:
                 p.set(access_key, encode_access(deleted))
@@ -74,10 +77,22 @@ class RedisOutcomeStore:
                     p.delete(live_key)
                 p.delete(self._keys.clients(access_id))
                 p.zrem(self._keys.accesses_by_system(deleted.system_id), access_by_system_member(deleted))
+                for change in denied:
+                    p.set(self._keys.change_request(change.id), change.model_dump_json())
 
             return write
 
-        return await self._apply_once(event_id, plan, access_key, live_key)
+        return await self._apply_once(event_id, plan, access_key, live_key, changes_key)
+
+    async def _pending_changes_denied(self, pipe: Pipeline, changes_key: str) -> list[ChangeRequest]:
+        """The access's pending change requests as Denied; watched, so an outcome stored
+        meanwhile makes the deletion run again on it."""
+        keys = [self._keys.change_request(str(i)) for i in await pipe.smembers(changes_key)]
+        if not keys:
+            return []
+        await pipe.watch(*keys)
+        found = (ChangeRequest.model_validate_json(r) for r in await pipe.mget(keys) if r)
+        return [d for d in (deny_change(c) for c in found) if d is not None]
 
     async def add_client(self, event_id: UUID, access_id: str, client_org_no: str) -> bool:
         clients = self._keys.clients(access_id)

@@ -13,6 +13,7 @@ from services.approval.domain.change_requests import (
     ChangeRequestRecord,
     ChangeStatus,
     apply_change_decision,
+    deny_change,
     pending_change,
     time_out_change,
     withdraw_change,
@@ -187,3 +188,12 @@ def test_expiry_and_withdrawal_move_only_a_pending_change_request() -> None:
     assert withdrawn is not None
     assert withdrawn.status is ChangeStatus.WITHDRAWN
     assert withdraw_change(change(status="Accepted")) is None
+
+
+def test_a_pending_change_request_is_denied_when_its_access_is_deleted() -> None:
+    denied = deny_change(change())
+    assert denied is not None
+    assert denied.status is ChangeStatus.DENIED
+    for status in ("Accepted", "Rejected", "Timedout", "Withdrawn", "Denied"):
+        assert deny_change(change(status=status)) is None
+    assert deny_change(None) is None

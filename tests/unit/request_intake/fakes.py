@@ -13,6 +13,7 @@ from uuid import UUID
 
 from services.request_intake.domain.accesses import SystemAccess, mark_deleted
 from services.request_intake.domain.applied import Applied
+from services.request_intake.domain.change_requests import ChangeRequest, deny_change
 from services.request_intake.domain.duplicates import CreateNew, CreationDecision, decide_creation
 from services.request_intake.domain.paging import AccessSlice, PageCursor, RequestSlice
 from services.request_intake.domain.references import AccessPackageRef, ResourceAttribute, Right
@@ -105,6 +106,7 @@ class Memory:
     client_id_owners: dict[str, str] = field(default_factory=dict)
     """``client_id_key`` of each client id a live system lists -> that system's id."""
     changelogs: dict[str, list[SystemChange]] = field(default_factory=dict)
+    change_requests: dict[str, ChangeRequest] = field(default_factory=dict)
     applied_events: set[UUID] = field(default_factory=set)
     outbox: list[ev.Message] = field(default_factory=list)
     """Events written with a state change, in order."""
@@ -241,6 +243,9 @@ class MemoryOutcomeStore:
             if self.memory.live_access.get(key) == access_id:
                 del self.memory.live_access[key]
             self.memory.clients.pop(access_id, None)
+            for change in list(self.memory.change_requests.values()):
+                if change.system_user_id == access_id and (denied := deny_change(change)) is not None:
+                    self.memory.change_requests[change.id] = denied
         return True
 
     async def add_client(self, event_id: UUID, access_id: str, client_org_no: str) -> bool:

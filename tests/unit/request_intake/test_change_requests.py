@@ -20,6 +20,7 @@ from services.request_intake.domain.change_requests import (
     accept_change,
     check_change,
     check_correlation,
+    deny_change,
     reject_change,
     seen_change_at,
     time_out_change,
@@ -30,6 +31,7 @@ from services.request_intake.domain.refusals import Refusal, RefusalKind
 from services.request_intake.domain.requests import NaturalKey
 from services.request_intake.domain.systems import validate_system
 from services.request_intake.services.change_requests import ChangeOutcomes, ChangeRequests
+from services.request_intake.services.projections import OutcomeProjection
 from shared import events as ev
 from shared.access_changes import AccessChange, apply_change, change_of
 from tests.unit.request_intake.fakes import (
@@ -44,6 +46,7 @@ from tests.unit.request_intake.fakes import (
     FakeClock,
     Memory,
     MemoryAccessReader,
+    MemoryOutcomeStore,
     MemorySystemStore,
     registered,
     right,
@@ -192,6 +195,21 @@ def test_outcomes_move_only_a_new_change_request() -> None:
     assert time_out_change(stored(status="Rejected")).status == "Rejected"
 
 
+def test_only_a_pending_change_request_is_denied_when_its_access_goes() -> None:
+    assert (denied := deny_change(stored())) is not None
+    assert denied.status == "Denied"
+    for status in ("Accepted", "Rejected", "Timedout", "Denied"):
+        assert deny_change(stored(status=status)) is None
+    assert deny_change(stored(withdrawn=True)) is None
+
+
+def test_an_outcome_approval_reached_before_the_deletion_replaces_denied() -> None:
+    """Deletion and outcome travel on two topics; intake may read the deletion first."""
+    assert accept_change(stored(status="Denied")).status == "Accepted"
+    assert reject_change(stored(status="Denied")).status == "Rejected"
+    assert time_out_change(stored(status="Denied")).status == "Timedout"
+
+
 def test_a_new_change_request_past_its_expiry_reads_timedout() -> None:
     assert seen_change_at(stored(), T0).status == "New"
     assert seen_change_at(stored(), T0 + timedelta(days=1)).status == "Timedout"
@@ -204,7 +222,7 @@ def test_a_new_change_request_past_its_expiry_reads_timedout() -> None:
 class MemoryChangeStore:
     def __init__(self, memory: Memory) -> None:
         self.memory = memory
-        self.changes: dict[str, ChangeRequest] = {}
+        self.changes = memory.change_requests
 
     async def create(
         self, applied: Applied[ChangeRequest, ev.SystemAccessChangeRequested]
@@ -362,6 +380,21 @@ async def test_approval_changes_the_mirrored_access_once(memory: Memory) -> None
     assert not await outcomes.access_changed(event)
     assert memory.accesses[ACCESS_ID].rights == (MVA,)
     assert (await changes.get(CHANGE_ID, SMARTCLOUD)).status == "Accepted"
+
+
+async def test_deleting_the_access_denies_its_pending_change_request(memory: Memory) -> None:
+    changes, _ = use_case(memory, FakeClock())
+    await changes.open(spec(**ADD_MVA), CHANGE_ID, ACCESS_ID, SMARTCLOUD)
+    deleted = ev.SystemAccessDeleted(
+        system_access_id=UUID(ACCESS_ID),
+        system_id=SYSTEM_ID,
+        vendor_org_no=SMARTCLOUD,
+        party_org_no=TIGER,
+        external_ref=TIGER,
+        deleted_by="12887010186",
+    )
+    assert await OutcomeProjection(MemoryOutcomeStore(memory)).access_deleted(deleted)
+    assert (await changes.get(CHANGE_ID, SMARTCLOUD)).status == "Denied"
 
 
 async def test_a_client_system_access_can_be_changed_too(memory: Memory) -> None:
