@@ -27,7 +27,7 @@ from tests.conftest import (
     intake_settings,
 )
 from tests.integration.test_intake_api import BASE, assert_problem
-from tests.integration.test_system_user_api import AUTHORIZE_SCOPE, approved, until
+from tests.integration.test_system_user_api import AUTHORIZE_SCOPE, access_deleted, approved, until
 from tests.support import krav_og_betalinger
 from tests.support.infra import Endpoints
 from tests.support.kafka import publish, wait_for_records
@@ -137,12 +137,7 @@ async def test_change_request_lifecycle(intake: RunningIntake, token_for: TokenF
             changed_at=datetime.now(UTC),
         ),
     )
-    accepted = await until(lambda: intake.client.get(f"{CHANGES}/{correlation}", headers=auth), 200)
-    for _ in range(100):
-        if accepted.json()["status"] == "Accepted":
-            break
-        accepted = await intake.client.get(f"{CHANGES}/{correlation}", headers=auth)
-    assert accepted.json()["status"] == "Accepted"
+    assert await status_becomes(intake, auth, correlation, "Accepted") == "Accepted"
     assert await decision(intake, token_for, access_id, SYKMELDING) == "Permit"
     assert await decision(intake, token_for, access_id, KRAV) == "Deny"
     lookup = f"{BASE}/systemuser/vendor/byquery?system-id={SMARTCLOUD_SYSTEM}&orgno={TIGER}"
@@ -173,17 +168,7 @@ async def test_deleting_the_system_user_denies_its_pending_change_request(
     created = await post_change(intake, auth, access_id, {"requiredRights": [right(MVA)]}, correlation)
     assert created.status_code == 201, created.text
 
-    await publish(
-        intake.settings.kafka_bootstrap,
-        ev.SystemAccessDeleted(
-            system_access_id=uuid.UUID(access_id),
-            system_id=SMARTCLOUD_SYSTEM,
-            vendor_org_no=SMARTCLOUD,
-            party_org_no=TIGER,
-            external_ref=external_ref,
-            deleted_by="12887010186",
-        ),
-    )
+    await publish(intake.settings.kafka_bootstrap, access_deleted(access_id, external_ref))
     assert await status_becomes(intake, auth, correlation, "Denied") == "Denied"
 
     # A rejection approval made before the deletion, read after it, is the outcome that stands.

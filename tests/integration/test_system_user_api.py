@@ -125,6 +125,18 @@ async def approved(intake: RunningIntake, token_for: TokenFactory, *, agent: boo
     return request["id"], request["externalRef"]
 
 
+def access_deleted(access_id: str, external_ref: str) -> ev.SystemAccessDeleted:
+    """What approval publishes when Tiger's access manager deletes the SmartCloud system user."""
+    return ev.SystemAccessDeleted(
+        system_access_id=uuid.UUID(access_id),
+        system_id=SMARTCLOUD_SYSTEM,
+        vendor_org_no=SMARTCLOUD,
+        party_org_no=TIGER,
+        external_ref=external_ref,
+        deleted_by="12887010186",
+    )
+
+
 async def until(call: Any, status: int, tries: int = 150) -> httpx.Response:
     for _ in range(tries):
         response: httpx.Response = await call()
@@ -203,17 +215,7 @@ async def test_lookup_token_decision_and_delete(intake: RunningIntake, token_for
     elsewhere = await decide(intake, token_for, FLINK, systemUserId=access_id)
     assert (elsewhere["decision"], elsewhere["code"]) == ("Deny", "other_party")
 
-    await publish(
-        intake.settings.kafka_bootstrap,
-        ev.SystemAccessDeleted(
-            system_access_id=uuid.UUID(access_id),
-            system_id=SMARTCLOUD_SYSTEM,
-            vendor_org_no=SMARTCLOUD,
-            party_org_no=TIGER,
-            external_ref=ref,
-            deleted_by="12887010186",
-        ),
-    )
+    await publish(intake.settings.kafka_bootstrap, access_deleted(access_id, ref))
     refused = await until(lambda: ask_token(intake, vendor_token, TIGER, ref), 400)
     assert refused.json()["error"] == "invalid_altinn_customer_configuration"
     assert refused.json()["error_description"].endswith("(MP-303)")
