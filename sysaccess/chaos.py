@@ -66,6 +66,8 @@ class ChaosReport:
     idle_cpu_percent: float = 0.0
     faults: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    """At the last count, what each flow still lacked ("<request id>: outcome event", ...)."""
     finished: int = 0  # flows that ran to their end (decided, or given up by the driver)
     pending: int = 0  # flows not finished, and outcomes, e-mails or webhooks not seen yet
     counted: bool = False  # lost/duplicated come from a count of the topics, mail and webhooks
@@ -270,16 +272,26 @@ async def _count(
             continue
         hook_requests.setdefault(request_id, set()).add(delivery_id)
     missing = duplicated = 0
+    lacking: list[str] = []
     for result in accepted:
         request_id = str(result.request_id)
         found = events[result.decision].get(request_id, set())
-        missing += not found
+        if not found:
+            missing += 1
+            lacking.append(f"{request_id} ({result.decision}): outcome event")
         duplicated += len(found) > 1
         if result.decision == "approve":
             # Only one outcome of any kind per request.
             duplicated += bool(events["reject"].get(request_id))
-    missing += sum(max(0, 3 - mails.get(r, 0)) for r in escalated)
-    missing += sum(1 for r in webhooked if not hook_requests.get(r))
+    for request_id in sorted(escalated):
+        if (short := 3 - mails.get(request_id, 0)) > 0:
+            missing += short
+            lacking.append(f"{request_id} (escalate): {short} of 3 e-mails")
+    for request_id in sorted(webhooked):
+        if not hook_requests.get(request_id):
+            missing += 1
+            lacking.append(f"{request_id}: webhook")
+    report.missing = lacking
     duplicated += sum(1 for r in webhooked if len(hook_requests.get(r, ())) > 1)
     report.accepted = len(accepted)
     report.outcome_events = sum(len(ids) for per in events.values() for ids in per.values())
@@ -546,6 +558,8 @@ def print_report(report: ChaosReport, console: Console) -> None:
     console.print(table)
     for problem in report.problems:
         console.print(f"[yellow]{problem}[/yellow]")
+    for lacking in report.missing[:10]:
+        console.print(f"[yellow]missing: {lacking}[/yellow]", highlight=False)
     if report.ended_by:
         counted = "" if report.counted else " (outcomes not counted)"
         console.print(
