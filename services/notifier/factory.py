@@ -101,7 +101,7 @@ def build(settings: NotifierSettings) -> Context:
         system_projection=SystemProjection(systems, secrets),
         portal_notifications=PortalNotifications(RedisPortalNotifications(runtime.redis, keys)),
         deliver_due_jobs=deliver_due_jobs,
-        delivery_loop=DeliveryLoop.of(deliver_due_jobs),
+        delivery_loop=DeliveryLoop.of(deliver_due_jobs, idle_seconds=settings.idle_poll_seconds),
     )
     subscribe(runtime.broker, settings.consumer_group, kafka.routes(ctx), document_on=runtime.specification)
     return ctx

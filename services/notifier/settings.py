@@ -60,6 +60,16 @@ class NotifierSettings(ServiceSettings):
     busy_host_delay_seconds: float = Field(
         default=0.5, description="How long a job waits when its host already has its share under way"
     )
+    idle_poll_seconds: float = Field(
+        default=0.25,
+        gt=0,
+        le=5,
+        description=(
+            "Pause between looks for due deliveries while none is due or every slot is taken (a "
+            "finished attempt ends it at once): the longest a new e-mail or webhook waits to start, "
+            "against the idle cost of looking"
+        ),
+    )
     max_attempts: int = Field(default=6, description="Delivery attempts before a dead letter")
     first_retry_seconds: float = Field(default=1.0, description="Delay before the first retry; doubles")
     max_retry_seconds: float = Field(default=300, description="Longest delay between attempts")
