@@ -148,7 +148,7 @@ def build(settings: ApprovalSettings) -> Approval:
             names,
             KafkaDecisionCommands(decisions)
             if settings.decisions_via_kafka
-            else InlineDecisions(worker.handle),
+            else InlineDecisions(worker.apply_now),
             settings.decision_timeout_seconds,
             arrival_wait=settings.new_request_wait_seconds,
         ),
@@ -173,7 +173,7 @@ def build(settings: ApprovalSettings) -> Approval:
             names,
             KafkaDecisionCommands(change_decisions, DECIDE_CHANGE_REQUEST)
             if settings.decisions_via_kafka
-            else InlineDecisions(change_worker.handle),
+            else InlineDecisions(change_worker.apply_now),
             requests,
             settings.decision_timeout_seconds,
         ),

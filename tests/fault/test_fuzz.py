@@ -10,24 +10,34 @@ a refused call writes nothing.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 from xml.etree import ElementTree
 
+import httpx
 import pytest
 
+from shared import events as ev
 from sysaccess import oidc
 from sysaccess.credentials import application_env
 from sysaccess.infra import PROJECT_ROOT as ROOT
 from sysaccess.infra import free_port
 from sysaccess.processes import ServiceProcess
+from sysaccess.vendor_tokens import ALL_SCOPES, VendorTokens
+from tests.conftest import SMARTCLOUD, SMARTCLOUD_SYSTEM
 from tests.fault.state_probe import StateProbe
+from tests.integration.test_intake_api import standard_request
 from tests.support.infra import Endpoints
+from tests.support.kafka import publish
 
 # The full run (60 examples per operation) takes about two minutes for both APIs here; the
 # limit leaves room for a loaded machine.
@@ -114,9 +124,55 @@ def cases_generated(output: str) -> int:
     return int(found.group(1))
 
 
+VENDOR_API = "/authentication/api/v1/systemuser"
+
+
+def seed_vendor_resources(url: str, endpoints: Endpoints, tokens: VendorTokens) -> None:
+    """A pending request, an approved system user and a change request of it, so that the real
+    ids the fuzz hooks put into paths (fuzz_hooks.flatmap_path_parameters) include one of each."""
+    auth = {"Authorization": f"Bearer {tokens.get(SMARTCLOUD, ALL_SCOPES)}"}
+    with httpx.Client(base_url=url, headers=auth, timeout=30) as client:
+        for _ in range(2):
+            assert client.post(f"{VENDOR_API}/request/vendor", json=standard_request()).status_code == 201
+        approved = client.post(f"{VENDOR_API}/request/vendor", json=standard_request()).json()
+        created = ev.SystemAccessCreated(
+            system_access_id=uuid.UUID(approved["id"]),
+            request_id=uuid.UUID(approved["id"]),
+            request_type=ev.RequestType.STANDARD,
+            system_id=SMARTCLOUD_SYSTEM,
+            vendor_org_no=SMARTCLOUD,
+            party_org_no=approved["partyOrgNo"],
+            external_ref=approved["externalRef"],
+            integration_title="SmartCloud",
+            rights=tuple(r["resource"][0]["value"] for r in approved["rights"]),
+            access_packages=tuple(p["urn"] for p in approved["accessPackages"]),
+            approved_by="12887010186",
+            approved_at=datetime.now(UTC),
+        )
+        # The test's event loop is not running in this fixture; the producer gets a loop of its own.
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, publish(endpoints.kafka_bootstrap, created)).result()
+        lookup = f"{VENDOR_API}/vendor/byquery?system-id={SMARTCLOUD_SYSTEM}"
+        lookup += f"&orgno={approved['partyOrgNo']}&external-ref={approved['externalRef']}"
+        deadline = time.monotonic() + 60
+        while client.get(lookup).status_code != 200:
+            assert time.monotonic() < deadline, "the approved system user never reached the intake"
+            time.sleep(0.2)
+        change = client.post(
+            f"{VENDOR_API}/changerequest/vendor",
+            params={"correlation-id": str(uuid.uuid4()), "system-user-id": approved["id"]},
+            json={
+                "requiredRights": [
+                    {"resource": [{"id": "urn:altinn:resource", "value": "app_skd_mva-melding"}]}
+                ]
+            },
+        )
+        assert change.status_code == 201, change.text
+
+
 @pytest.fixture(scope="module")
 def intake_service(
-    endpoints: Endpoints, tmp_path_factory: pytest.TempPathFactory
+    endpoints: Endpoints, vendor_tokens: VendorTokens, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, StateProbe]]:
     prefix = f"intake-fuzz-{uuid.uuid4().hex[:6]}"
     group = f"request-{prefix}"  # the intake's Kafka principal may use groups named request-intake*
@@ -138,6 +194,7 @@ def intake_service(
     process.start()
     try:
         process.wait_healthy()
+        seed_vendor_resources(process.url, endpoints, vendor_tokens)
         probe = StateProbe(endpoints.redis_url, prefix)
         probe.wait_quiet()
         yield process.url, probe

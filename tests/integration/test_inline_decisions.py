@@ -72,7 +72,7 @@ async def test_concurrent_inline_decisions_on_one_request_yield_one_outcome(redi
     # Four "portal instances", each with its own worker, taking a double click and a second
     # approver's rejection on every request at the same moment.
     deciders = [
-        InlineDecisions(DecisionWorker(RedisRequests(redis, prefix), directory).handle) for _ in range(4)
+        InlineDecisions(DecisionWorker(RedisRequests(redis, prefix), directory).apply_now) for _ in range(4)
     ]
 
     commands = [
@@ -84,13 +84,13 @@ async def test_concurrent_inline_decisions_on_one_request_yield_one_outcome(redi
             strict=True,
         )
     ]
-    await asyncio.gather(*(deciders[i % 4].send(c) for i, c in enumerate(commands)))
+    results = await asyncio.gather(*(deciders[i % 4].send(c) for i, c in enumerate(commands)))
+    by_command = {c.event_id: r for c, r in zip(commands, results, strict=True)}
 
     for request_id in request_ids:
-        mine = [c for c in commands if str(c.request_id) == request_id]
-        results = [await requests.wait_for_result(str(c.event_id), timeout=1) for c in mine]
-        outcomes = [r.outcome for r in results if r is not None]
-        assert len(outcomes) == 4, "every command has a result the portal can read"
+        mine = [by_command[c.event_id] for c in commands if str(c.request_id) == request_id]
+        outcomes = [r.outcome for r in mine if r is not None]
+        assert len(outcomes) == 4, "every command's result is returned to its portal request"
         decided = [o for o in outcomes if o is not DecisionOutcome.REFUSED]
         assert len(decided) == 1, outcomes
         stored = await requests.get_request(request_id)
@@ -105,11 +105,32 @@ async def test_a_redelivered_inline_command_changes_nothing(redis: Redis) -> Non
     await directory.seed()
     requests = RedisRequests(redis, prefix)
     request_id = await arrived(requests, RedisSystems(redis, prefix))
-    decider = InlineDecisions(DecisionWorker(requests, directory).handle)
+    decider = InlineDecisions(DecisionWorker(requests, directory).apply_now)
     approve = command(request_id, ev.Decision.APPROVE, MANAGERS[0])
-    await decider.send(approve)
-    await decider.send(approve)  # the portal's retry of the same command after a lost answer
-    assert await redis.xlen(f"{prefix}:outbox") == 1
-    result = await requests.wait_for_result(str(approve.event_id), timeout=1)
+    result = await decider.send(approve)
     assert result is not None
     assert result.outcome is DecisionOutcome.ACCEPTED
+    # The portal's retry of the same command after a lost answer: known, nothing changes.
+    assert await decider.send(approve) is None
+    assert await redis.xlen(f"{prefix}:outbox") == 1
+
+
+async def test_a_refused_inline_decision_writes_only_its_idempotency_record(redis: Redis) -> None:
+    """Its result goes back to the portal request; nothing is left for a waiter to read."""
+    prefix = f"approval-t{uuid.uuid4().hex[:6]}"
+    directory = RedisDirectory(redis, prefix, load_world())
+    await directory.seed()
+    requests = RedisRequests(redis, prefix)
+    request_id = await arrived(requests, RedisSystems(redis, prefix))
+    decider = InlineDecisions(DecisionWorker(requests, directory).apply_now)
+    await decider.send(command(request_id, ev.Decision.APPROVE, MANAGERS[0]))
+    before = {str(k) async for k in redis.scan_iter(match=f"{prefix}:*") if ":inbox:" not in str(k)}
+
+    late = command(request_id, ev.Decision.REJECT, MANAGERS[1])
+    refused = await decider.send(late)
+
+    assert refused is not None
+    assert (refused.outcome, refused.code) == (DecisionOutcome.REFUSED, "AUTH-00013")
+    after = {str(k) async for k in redis.scan_iter(match=f"{prefix}:*") if ":inbox:" not in str(k)}
+    assert after == before
+    assert await redis.exists(f"{prefix}:inbox:{late.event_id}")

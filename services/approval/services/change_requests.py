@@ -22,7 +22,7 @@ from ..domain.change_requests import (
     withdraw_change,
 )
 from ..domain.decisions import authorize
-from ..domain.models import DecisionOutcome, SystemAccess
+from ..domain.models import DecisionOutcome, DecisionResult, SystemAccess
 from ..domain.refusals import Refusal, RefusalReason, Refused, Unavailable
 from .decisions import DECISIONS, Clock, system_clock
 from .naming import NamedItem, Names, pick
@@ -176,10 +176,12 @@ class ChangeRequestPortal:
             actor_pid=pid,
         )
         try:
-            await self.decisions.send(command)
+            result = await self.decisions.send(command)
         except Unavailable as exc:
             raise Refused(DECISION_NOT_RECORDED) from exc
-        return _outcome(await self.results.wait_for_result(str(command.event_id), self.decision_timeout))
+        if result is None:  # sent to the worker: wait for it
+            result = await self.results.wait_for_result(str(command.event_id), self.decision_timeout)
+        return _outcome(result)
 
     async def redirect_target(self, change_request_id: str) -> str:
         """The vendor's redirect URL if it is still on the system's allow-list, else the logged-out page."""
@@ -205,6 +207,15 @@ class ChangeRequestWorker:
         self.clock = clock
 
     async def handle(self, command: ev.DecideChangeRequest) -> bool:
+        """A command from Kafka: the result is also stored for the portal request waiting on it;
+        False for a redelivered command."""
+        return await self._apply(command, report=True) is not None
+
+    async def apply_now(self, command: ev.DecideChangeRequest) -> DecisionResult | None:
+        """A command applied in the portal's own request, which gets the result returned."""
+        return await self._apply(command, report=False)
+
+    async def _apply(self, command: ev.DecideChangeRequest, *, report: bool) -> DecisionResult | None:
         async def decide(
             change: ChangeRequestRecord | None, access: SystemAccess | None
         ) -> ChangeApplied | Refusal:
@@ -216,10 +227,10 @@ class ChangeRequestWorker:
                 verdict = assess(relation, access.request_type, diff.rights_added, diff.packages_added)
             return apply_change_decision(change, access, command, verdict, self.clock())
 
-        result = await self.changes.apply_change_decision(command, decide)
+        result = await self.changes.apply_change_decision(command, decide, report=report)
         if result is not None:
             DECISIONS.labels(result.outcome.value.lower()).inc()
-        return result is not None
+        return result
 
 
 class ChangeRequestsArriving:

@@ -57,6 +57,14 @@ class DecisionWorker:
         self.max_command_age = max_command_age
 
     async def handle(self, command: ev.DecideRequest) -> DecisionResult | None:
+        """A command from Kafka: the result is also stored for the portal request waiting on it."""
+        return await self._apply(command, report=True)
+
+    async def apply_now(self, command: ev.DecideRequest) -> DecisionResult | None:
+        """A command applied in the portal's own request, which gets the result returned."""
+        return await self._apply(command, report=False)
+
+    async def _apply(self, command: ev.DecideRequest, *, report: bool) -> DecisionResult | None:
         decided_at: list[tuple[SystemAccessRequest, datetime]] = []
 
         async def decide(request: SystemAccessRequest | None) -> Applied | Refusal:
@@ -68,7 +76,7 @@ class DecisionWorker:
                 decided_at[:] = [(decided.request, now)]
             return decided
 
-        result = await self.requests.apply_decision(command, decide)
+        result = await self.requests.apply_decision(command, decide, report=report)
         if result is not None:  # None: a redelivered command, counted the first time
             outcome = result.outcome.value.lower()
             DECISIONS.labels(outcome).inc()
@@ -90,12 +98,12 @@ class InlineDecisions(Generic[CommandT]):
     The single outcome does not depend on the topic's ordering: the repository applies a
     command in a transaction that watches what it changes, so two portal instances deciding on
     one request at once yield one outcome and one refusal, as two workers would. The command
-    is still a command (same checks, same replay age, same idempotency by its id), and its
-    result is stored where the portal waits for it.
+    is still a command (same checks, same replay age, same idempotency by its id); its result
+    is returned, not stored, so a refused decision writes nothing but its idempotency record.
     """
 
-    def __init__(self, apply: Callable[[CommandT], Awaitable[object]]) -> None:
-        self.apply: Callable[[CommandT], Awaitable[object]] = apply
+    def __init__(self, apply: Callable[[CommandT], Awaitable[DecisionResult | None]]) -> None:
+        self.apply: Callable[[CommandT], Awaitable[DecisionResult | None]] = apply
 
-    async def send(self, command: CommandT) -> None:
-        await self.apply(command)
+    async def send(self, command: CommandT) -> DecisionResult | None:
+        return await self.apply(command)

@@ -152,10 +152,11 @@ class Portal:
             request_id=uuid.UUID(request_id), party_org_no=party_org_no, decision=decision, actor_pid=pid
         )
         try:
-            await self.decisions.send(command)
+            result = await self.decisions.send(command)
         except Unavailable as exc:
             raise Refused(DECISION_NOT_RECORDED) from exc
-        result = await self.requests.wait_for_result(str(command.event_id), self.decision_timeout)
+        if result is None:  # sent to the worker: wait for it
+            result = await self.requests.wait_for_result(str(command.event_id), self.decision_timeout)
         return _outcome(result)
 
     async def redirect_target(self, request_id: str) -> str:

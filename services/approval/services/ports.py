@@ -66,10 +66,13 @@ class RequestRepository(Protocol):
         """Apply ``change`` once per event; None from it means no change."""
         ...
 
-    async def apply_decision(self, command: ev.DecideRequest, decide: Decide) -> DecisionResult | None:
+    async def apply_decision(
+        self, command: ev.DecideRequest, decide: Decide, *, report: bool = True
+    ) -> DecisionResult | None:
         """Run ``decide`` on the current request and store its outcome, once per command.
 
-        Returns the result for the waiting portal request, or None for a redelivered command.
+        Returns the result, or None for a redelivered command. With ``report`` the result is
+        also stored where a portal request waits for it (a command that came through Kafka).
         """
         ...
 
@@ -112,6 +115,8 @@ class ChangeRequestRepository(Protocol):
         decide: Callable[
             [ChangeRequestRecord | None, SystemAccess | None], Awaitable[ChangeApplied | Refusal]
         ],
+        *,
+        report: bool = True,
     ) -> DecisionResult | None:
         """Run ``decide`` on the change request and its access as they are, and store its outcome
         (change request, access, event, history) once per command; None for a redelivered command."""
@@ -181,13 +186,18 @@ class Directory(Protocol):
 class DecisionCommands(Protocol):
     """Where decision commands go: to the worker through Kafka, or applied in the request."""
 
-    async def send(self, command: ev.DecideRequest) -> None: ...
+    async def send(self, command: ev.DecideRequest) -> DecisionResult | None:
+        """The result when the command was applied at once; None when it went to the worker,
+        which stores its result where ``RequestRepository.wait_for_result`` finds it."""
+        ...
 
 
 class ChangeDecisionCommands(Protocol):
     """Where change-request decisions go (their own topic, keyed by change request id)."""
 
-    async def send(self, command: ev.DecideChangeRequest) -> None: ...
+    async def send(self, command: ev.DecideChangeRequest) -> DecisionResult | None:
+        """As ``DecisionCommands.send``."""
+        ...
 
 
 class NotificationInbox(Protocol):

@@ -88,7 +88,7 @@ class RedisChangeRequests:
         return await apply_once(self.redis, prefix=self.prefix, event_id=event_id, plan=plan, watch=[key])
 
     async def apply_change_decision(
-        self, command: ev.DecideChangeRequest, decide: DecideChange
+        self, command: ev.DecideChangeRequest, decide: DecideChange, *, report: bool = True
     ) -> DecisionResult | None:
         key = self.keys.change_request(str(command.change_request_id))
         command_id = str(command.event_id)
@@ -107,6 +107,8 @@ class RedisChangeRequests:
             def write(p: Pipeline) -> None:
                 if isinstance(decided, ChangeApplied):
                     self._persist(p, decided)
+                if not report:
+                    return  # decided in the portal's own request, which gets the result returned
                 payload = result.to_json()
                 p.set(self.keys.decision_result(command_id), payload, ex=DECISION_RESULT_TTL)
                 p.rpush(self.keys.decision_done(command_id), payload)

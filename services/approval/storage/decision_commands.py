@@ -19,7 +19,7 @@ class KafkaDecisionCommands:
         self.topic = topic
 
     async def send(self, command: ev.DecideRequest | ev.DecideChangeRequest) -> None:
-        """Publish and wait for the broker's acknowledgement.
+        """Publish and wait for the broker's acknowledgement; the worker stores the result.
 
         The producer's own delivery timeout is awaited rather than cut short: a command it
         gave up on is dropped, so "not recorded" is then true, whereas a cancelled wait could

@@ -101,9 +101,7 @@ class RedisRequests:
         return await apply_once(self.redis, prefix=self.prefix, event_id=event_id, plan=plan, watch=[key])
 
     async def apply_decision(
-        self,
-        command: ev.DecideRequest,
-        decide: Decide,
+        self, command: ev.DecideRequest, decide: Decide, *, report: bool = True
     ) -> DecisionResult | None:
         key = self.keys.request(str(command.request_id))
         command_id = str(command.event_id)
@@ -117,6 +115,8 @@ class RedisRequests:
             def write(p: Pipeline) -> None:
                 if isinstance(decided, Applied):
                     self._persist(p, decided)
+                if not report:
+                    return  # decided in the portal's own request, which gets the result returned
                 payload = result.to_json()
                 p.set(self.keys.decision_result(command_id), payload, ex=DECISION_RESULT_TTL)
                 # The portal request waiting on this command wakes on the list, not by polling.

@@ -82,7 +82,9 @@ class FakeRepository:
             self.pending.discard(request_id)
         return True
 
-    async def apply_decision(self, command: ev.DecideRequest, decide: Decide) -> DecisionResult | None:
+    async def apply_decision(
+        self, command: ev.DecideRequest, decide: Decide, *, report: bool = True
+    ) -> DecisionResult | None:
         if not self._once(str(command.event_id)):
             return None
         decided = await decide(self.requests.get(str(command.request_id)))
@@ -96,7 +98,8 @@ class FakeRepository:
         else:
             result = DecisionResult(outcome=decided.outcome)
             self._persist(decided)
-        self.results[str(command.event_id)] = result
+        if report:
+            self.results[str(command.event_id)] = result
         return result
 
     def _persist(self, decided: Applied) -> None:
