@@ -65,7 +65,9 @@ EXCLUDED_CHECKS = {
 #   header are not an OpenAPI security scheme, so the check has nothing to try there; the hooks
 #   log in afresh every few seconds, since generated POST .../logout calls end the session
 #   (a 401 in between is documented).
-# - The stateful phase is off: the documents declare no links, so it would test nothing.
+# - The stateful phase is off: the documents declare no links, so it would test nothing. In
+#   its place, fuzz_hooks.flatmap_path_parameters puts ids the service holds into half the
+#   generated paths (seed_vendor_resources makes one of each kind for the intake).
 
 
 def st_run(schema_url: str, path_regex: str, env: dict[str, str], report: Path) -> str:
