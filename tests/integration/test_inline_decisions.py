@@ -99,13 +99,18 @@ async def test_concurrent_inline_decisions_on_one_request_yield_one_outcome(redi
     assert await redis.xlen(f"{prefix}:outbox") == len(request_ids), "one outcome event per request"
 
 
-async def test_a_redelivered_inline_command_changes_nothing(redis: Redis) -> None:
+async def one_request(redis: Redis) -> tuple[str, str, InlineDecisions[ev.DecideRequest]]:
+    """A fresh key prefix with the directory and one new request; (prefix, request id, decider)."""
     prefix = f"approval-t{uuid.uuid4().hex[:6]}"
     directory = RedisDirectory(redis, prefix, load_world())
     await directory.seed()
     requests = RedisRequests(redis, prefix)
     request_id = await arrived(requests, RedisSystems(redis, prefix))
-    decider = InlineDecisions(DecisionWorker(requests, directory).apply_now)
+    return prefix, request_id, InlineDecisions(DecisionWorker(requests, directory).apply_now)
+
+
+async def test_a_redelivered_inline_command_changes_nothing(redis: Redis) -> None:
+    prefix, request_id, decider = await one_request(redis)
     approve = command(request_id, ev.Decision.APPROVE, MANAGERS[0])
     result = await decider.send(approve)
     assert result is not None
@@ -117,12 +122,7 @@ async def test_a_redelivered_inline_command_changes_nothing(redis: Redis) -> Non
 
 async def test_a_refused_inline_decision_writes_only_its_idempotency_record(redis: Redis) -> None:
     """Its result goes back to the portal request; nothing is left for a waiter to read."""
-    prefix = f"approval-t{uuid.uuid4().hex[:6]}"
-    directory = RedisDirectory(redis, prefix, load_world())
-    await directory.seed()
-    requests = RedisRequests(redis, prefix)
-    request_id = await arrived(requests, RedisSystems(redis, prefix))
-    decider = InlineDecisions(DecisionWorker(requests, directory).apply_now)
+    prefix, request_id, decider = await one_request(redis)
     await decider.send(command(request_id, ev.Decision.APPROVE, MANAGERS[0]))
     before = {str(k) async for k in redis.scan_iter(match=f"{prefix}:*") if ":inbox:" not in str(k)}
 
