@@ -61,7 +61,7 @@ class NotifierSettings(ServiceSettings):
         default=0.5, description="How long a job waits when its host already has its share under way"
     )
     idle_poll_seconds: float = Field(
-        default=0.25,
+        default=0.1,
         gt=0,
         le=5,
         description=(
