@@ -323,6 +323,28 @@ async def test_deliveries_verify_with_standard_webhooks_across_a_secret_rotation
             StandardWebhook("whsec_" + "A" * 43 + "=").verify(delivery.body, delivery.headers)
 
 
+async def test_a_timed_out_change_request_reaches_the_vendors_webhook(stack: Stack) -> None:
+    """Approval's expiry job publishes ChangeRequestTimedOut; the vendor hears of it, signed."""
+    with webhook_receiver() as receiver:
+        system_id, secret = await register(stack, receiver.url)
+        assert secret is not None
+        await wait_until_notifier_knows(stack, system_id)
+        timed_out = ev.ChangeRequestTimedOut(
+            change_request_id=uuid.uuid4(),
+            system_access_id=uuid.uuid4(),
+            system_id=system_id,
+            vendor_org_no=SMARTCLOUD,
+            party_org_no=TIGER,
+        )
+        await publish(stack.endpoints.kafka_bootstrap, timed_out)
+        delivery = await arrival(receiver, str(timed_out.change_request_id))
+        payload = StandardWebhook(secret).verify(delivery.body, delivery.headers)
+        assert payload["eventType"] == "ChangeRequestTimedOut"
+        assert payload["deliveryId"] == str(timed_out.event_id)
+        assert payload["data"]["changeRequestId"] == str(timed_out.change_request_id)
+        assert payload["data"]["systemAccessId"] == str(timed_out.system_access_id)
+
+
 async def arrival(receiver: Receiver, request_id: str, timeout: float = 20.0) -> Any:
     for _ in range(int(timeout / 0.05)):
         for delivery in list(receiver.deliveries):
