@@ -101,67 +101,74 @@ async def test_one_trace_spans_the_post_the_decision_and_the_webhook(
     approval_app = create_approval(ApprovalSettings(**approval))
     notifier_app = create_notifier(NotifierSettings(**notifier))
     admin = Redis.from_url(endpoints.redis_url, decode_responses=True)
-    async with contextlib.AsyncExitStack() as stack:
-        stack.push_async_callback(admin.aclose)
-        for app in (intake_app, approval_app, notifier_app):
-            await stack.enter_async_context(app.router.lifespan_context(app))
-        receiver = stack.enter_context(webhook_receiver())
-        vendor = await stack.enter_async_context(
-            httpx.AsyncClient(transport=httpx.ASGITransport(app=intake_app), base_url="http://intake.test")
-        )
-        auth = {"Authorization": f"Bearer {token_for()}"}
+    # A hang fails here, with the traceback of the await it hung in, well before pytest-timeout
+    # (which shows only threads, and the event loop idle in select).
+    async with asyncio.timeout(300):
+        async with contextlib.AsyncExitStack() as stack:
+            stack.push_async_callback(admin.aclose)
+            for app in (intake_app, approval_app, notifier_app):
+                await stack.enter_async_context(app.router.lifespan_context(app))
+            receiver = stack.enter_context(webhook_receiver())
+            vendor = await stack.enter_async_context(
+                httpx.AsyncClient(
+                    transport=httpx.ASGITransport(app=intake_app), base_url="http://intake.test"
+                )
+            )
+            auth = {"Authorization": f"Bearer {token_for()}"}
 
-        system_id = await register_system(vendor, auth, receiver.url)
-        await eventually(
-            lambda: admin.exists(f"notifier-{suffix}:system:{system_id}"), "the notifier to learn the system"
-        )
+            system_id = await register_system(vendor, auth, receiver.url)
+            await eventually(
+                lambda: admin.exists(f"notifier-{suffix}:system:{system_id}"),
+                "the notifier to learn the system",
+            )
 
-        exporter.clear()
-        posted = await vendor.post(POST_REQUEST, json=request_body(system_id), headers=auth)
-        assert posted.status_code in (200, 201), posted.text
-        request_id = posted.json()["id"]
-        await eventually(
-            lambda: admin.exists(f"approval-{suffix}:request:{request_id}"), "approval to receive the request"
-        )
+            exporter.clear()
+            posted = await vendor.post(POST_REQUEST, json=request_body(system_id), headers=auth)
+            assert posted.status_code in (200, 201), posted.text
+            request_id = posted.json()["id"]
+            await eventually(
+                lambda: admin.exists(f"approval-{suffix}:request:{request_id}"),
+                "approval to receive the request",
+            )
 
-        # The portal's decision, sent from a trace of its own (a person's click).
-        with tracing.span("portal decide") as click:
-            await send_decision(approval_app, request_id)
-        await eventually(lambda: delivered(receiver, request_id), "the webhook")
+            # The portal's decision, sent from a trace of its own (a person's click).
+            with tracing.span("portal decide") as click:
+                await send_decision(approval_app, request_id)
+            await eventually(lambda: delivered(receiver, request_id), "the webhook")
 
-        post_span = only(
-            exporter.get_finished_spans(), f"POST {POST_REQUEST}", posted.headers["x-request-id"]
-        )
-        trace_id = hex_trace(post_span)
+            post_span = only(
+                exporter.get_finished_spans(), f"POST {POST_REQUEST}", posted.headers["x-request-id"]
+            )
+            trace_id = hex_trace(post_span)
 
-        def in_trace() -> dict[str, list[ReadableSpan]]:
-            found: dict[str, list[ReadableSpan]] = {}
-            for span in exporter.get_finished_spans():
-                if hex_trace(span) == trace_id:
-                    found.setdefault(span.name, []).append(span)
-            return found
+            def in_trace() -> dict[str, list[ReadableSpan]]:
+                found: dict[str, list[ReadableSpan]] = {}
+                for span in exporter.get_finished_spans():
+                    if hex_trace(span) == trace_id:
+                        found.setdefault(span.name, []).append(span)
+                return found
 
-        await eventually(lambda: "webhook deliver" in in_trace(), "the delivery span to end")
-        names = in_trace()
-        for expected in (
-            f"{topics.ACCESS_REQUESTED.name} publish",  # intake's outbox relay
-            f"{topics.ACCESS_REQUESTED.name} process",  # approval's consumer
-            "approval decide",
-            f"{topics.ACCESS_CREATED.name} publish",  # approval's outbox relay
-            f"{topics.ACCESS_CREATED.name} process",  # the notifier's consumer (and intake's)
-            "webhook deliver",
-        ):
-            assert expected in names, f"{expected} not in the trace: {sorted(names)}"
-        (decide,) = names["approval decide"]
-        # Linked to the command's consumer span, in the portal's trace.
-        assert [link.context.trace_id for link in decide.links] == [click.get_span_context().trace_id]
-        assert decide.attributes is not None
-        assert decide.attributes["sysaccess.outcome"] == "Accepted"
-        hooks = delivered(receiver, request_id)
-        assert hooks
-        # The trace stays inside: nothing of it goes to the vendor. (Services of other tests in
-        # the same session read the same topics and may deliver too; none may leak it either.)
-        assert all(not {"traceparent", "tracestate"} & {k.lower() for k in h.headers} for h in hooks)
+            await eventually(lambda: "webhook deliver" in in_trace(), "the delivery span to end")
+            names = in_trace()
+            for expected in (
+                f"{topics.ACCESS_REQUESTED.name} publish",  # intake's outbox relay
+                f"{topics.ACCESS_REQUESTED.name} process",  # approval's consumer
+                "approval decide",
+                f"{topics.ACCESS_CREATED.name} publish",  # approval's outbox relay
+                f"{topics.ACCESS_CREATED.name} process",  # the notifier's consumer (and intake's)
+                "webhook deliver",
+            ):
+                assert expected in names, f"{expected} not in the trace: {sorted(names)}"
+            (decide,) = names["approval decide"]
+            # Linked to the command's consumer span, in the portal's trace.
+            assert [link.context.trace_id for link in decide.links] == [click.get_span_context().trace_id]
+            assert decide.attributes is not None
+            assert decide.attributes["sysaccess.outcome"] == "Accepted"
+            hooks = delivered(receiver, request_id)
+            assert hooks
+            # The trace stays inside: nothing of it goes to the vendor. (Services of other tests in
+            # the same session read the same topics and may deliver too; none may leak it either.)
+            assert all(not {"traceparent", "tracestate"} & {k.lower() for k in h.headers} for h in hooks)
 
 
 def only(spans: tuple[ReadableSpan, ...], name: str, request_id: str) -> ReadableSpan:
