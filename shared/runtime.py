@@ -32,6 +32,9 @@ log = structlog.get_logger(__name__)
 # How often a service looks for a Kafka consumer that cannot recover by itself.
 CONSUMER_CHECK_SECONDS = 5.0
 
+# How long a stopping service waits for its background loops to end after cancelling them.
+STOP_TASKS_SECONDS = 10.0
+
 # Redis connections one client may hold at once. A caller past the limit waits (up to
 # REDIS_POOL_WAIT_SECONDS) for a connection to come back instead of failing at once, as redis-py's
 # default pool would: a burst of requests queues rather than turning into errors.
@@ -177,9 +180,16 @@ class ServiceRuntime:
             self._relay.stop()
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        # Bounded: a loop whose cancellation something below it swallowed must not hold the
+        # whole shutdown (and the deployment waiting on it) forever.
+        done, stuck = (
+            await asyncio.wait(self._tasks, timeout=STOP_TASKS_SECONDS) if self._tasks else (set(), set())
+        )
+        for task in done:
+            if not task.cancelled():
+                task.exception()  # retrieved, so asyncio does not log it as never retrieved
+        for task in stuck:
+            log.error("service.stop.task_stuck", service=self.name, task=task.get_name())
         for closer in self._closers:
             with contextlib.suppress(Exception):
                 await closer()

@@ -126,13 +126,17 @@ class DeliverDueJobs:
         return len(claimed)
 
     async def wait_for_slot(self, timeout: float) -> None:
-        """Return when an attempt ends, or after ``timeout`` seconds."""
+        """Return when an attempt ends, or after ``timeout`` seconds.
+
+        ``asyncio.wait`` rather than ``asyncio.timeout``: a timeout cancels the waiting task and
+        takes the cancellation back, and a stop requested in the same moment must never be
+        taken for it."""
         self._slot_freed.clear()
+        freed = asyncio.ensure_future(self._slot_freed.wait())
         try:
-            async with asyncio.timeout(timeout):
-                await self._slot_freed.wait()
-        except TimeoutError:
-            pass
+            await asyncio.wait({freed}, timeout=timeout)
+        finally:
+            freed.cancel()
 
     async def drain(self) -> None:
         """Wait until every attempt under way has ended (tests; a graceful stop)."""
@@ -236,8 +240,14 @@ class DeliveryLoop:
         return cls(deliver, idle_seconds, wait=deliver.wait_for_slot, on_stop=deliver.cancel)
 
     async def run(self) -> None:
+        me = asyncio.current_task()
         try:
             while True:
+                if me is not None and me.cancelling():
+                    # Stopping was asked for, but the CancelledError never reached this loop
+                    # (something below took it and went on): stop all the same, or the service's
+                    # shutdown would wait for this loop forever.
+                    raise asyncio.CancelledError
                 if not await self._step_safely():
                     await self._wait(self._idle_seconds)
         finally:
