@@ -240,14 +240,8 @@ class DeliveryLoop:
         return cls(deliver, idle_seconds, wait=deliver.wait_for_slot, on_stop=deliver.cancel)
 
     async def run(self) -> None:
-        me = asyncio.current_task()
         try:
             while True:
-                if me is not None and me.cancelling():
-                    # Stopping was asked for, but the CancelledError never reached this loop
-                    # (something below took it and went on): stop all the same, or the service's
-                    # shutdown would wait for this loop forever.
-                    raise asyncio.CancelledError
                 if not await self._step_safely():
                     await self._wait(self._idle_seconds)
         finally:
